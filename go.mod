@@ -1,0 +1,3 @@
+module github.com/spmd-go/spmd
+
+go 1.23
