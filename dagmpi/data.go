@@ -1,0 +1,272 @@
+package dagmpi
+
+import (
+	"fmt"
+	"reflect"
+	"unsafe"
+)
+
+// Mode is how a task accesses a Data.
+type Mode uint8
+
+const (
+	Read      Mode = 1            // the task reads the latest version
+	Write     Mode = 2            // the task overwrites every element; the old contents are not read
+	ReadWrite Mode = Read | Write // the task reads the latest version and writes a new one
+	modeMask       = Read | Write
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Read:
+		return "R"
+	case Write:
+		return "W"
+	case ReadWrite:
+		return "RW"
+	}
+	return fmt.Sprintf("Mode(%d)", uint8(m))
+}
+
+// handle is the untyped part of a Data.
+type handle struct {
+	rt    *Runtime
+	id    int
+	n     int // elements
+	bytes int
+	home  int
+	alloc func() []byte // a fresh zeroed buffer, typed underneath
+
+	// Submitter-owned metadata: the latest version's number and location,
+	// this rank's replica of it, and (when it is located here) the ranks
+	// it was already sent to.
+	ver  uint64
+	loc  int
+	rep  *replica
+	sent []int32
+}
+
+// Data is a distributed array of n elements of type T: a handle every rank
+// knows, whose versions live on one rank each. Create it with NewData.
+// Task bodies reach their local buffer with Buf.
+type Data[T any] struct {
+	h *handle
+}
+
+// NewData creates a handle for n elements of T whose version 0 lives on
+// rank home. It is called by every rank in the same order with the same n
+// and home (the call is local; the order is part of the checked
+// submission). On the home rank the contents of init (nil for zeros) are
+// copied; other ranks must pass nil. T must be a fixed-size type without
+// pointers (numbers, bool, arrays and structs of them).
+func NewData[T any](rt *Runtime, n, home int, init []T) (*Data[T], error) {
+	if rt == nil {
+		panic(errNilRuntime)
+	}
+	if rt.closed {
+		return nil, ErrClosed
+	}
+	var zero T
+	if err := checkPlain(reflect.TypeOf(zero)); err != nil {
+		return nil, fmt.Errorf("dagmpi: NewData[%T]: %v", zero, err)
+	}
+	if n < 0 {
+		return nil, fmt.Errorf("dagmpi: NewData: negative length %d", n)
+	}
+	if home < 0 || home >= rt.size {
+		return nil, fmt.Errorf("dagmpi: NewData: home rank %d outside [0, %d)", home, rt.size)
+	}
+	if init != nil {
+		if rt.me != home {
+			return nil, fmt.Errorf("dagmpi: NewData: init given on rank %d, but contents belong on the home rank %d only", rt.me, home)
+		}
+		if len(init) != n {
+			return nil, fmt.Errorf("dagmpi: NewData: init has %d elements, want %d", len(init), n)
+		}
+	}
+	size := int(unsafe.Sizeof(zero))
+	h := &handle{
+		rt:    rt,
+		id:    len(rt.handles),
+		n:     n,
+		bytes: n * size,
+		home:  home,
+		loc:   home,
+		alloc: func() []byte { return bytesOf(make([]T, n)) },
+	}
+	rt.handles = append(rt.handles, h)
+	rt.hash = mix(rt.hash, uint64(n)<<32^uint64(home)<<8^0xda7a)
+	if rt.me == home {
+		buf := make([]T, n)
+		copy(buf, init)
+		h.rep = &replica{h: h, buf: bytesOf(buf), attached: true}
+	}
+	if g := rt.cfg.graph; g != nil {
+		g.addData(h.id, home)
+	}
+	return &Data[T]{h: h}, nil
+}
+
+func bytesOf[T any](s []T) []byte {
+	var zero T
+	if len(s) == 0 {
+		return []byte{}
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), len(s)*int(unsafe.Sizeof(zero)))
+}
+
+func typed[T any](b []byte, n int) []T {
+	if n == 0 {
+		return []T{}
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)
+}
+
+// checkPlain accepts fixed-size types that hold no pointers.
+func checkPlain(t reflect.Type) error {
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+		return nil
+	case reflect.Array:
+		return checkPlain(t.Elem())
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			if err := checkPlain(t.Field(i).Type); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("element type %v holds pointers or has no fixed size", t)
+}
+
+// Len returns the number of elements.
+func (d *Data[T]) Len() int { return d.h.n }
+
+// Home returns the rank of version 0.
+func (d *Data[T]) Home() int { return d.h.home }
+
+// ID returns the handle's creation index (the same on every rank).
+func (d *Data[T]) ID() int { return d.h.id }
+
+// Read declares a read access, for Submit.
+func (d *Data[T]) Read() Arg { return Arg{kind: argAccess, mode: Read, h: d.handle()} }
+
+// Write declares a write access that overwrites every element, for Submit.
+func (d *Data[T]) Write() Arg { return Arg{kind: argAccess, mode: Write, h: d.handle()} }
+
+// ReadWrite declares a read-write access, for Submit.
+func (d *Data[T]) ReadWrite() Arg { return Arg{kind: argAccess, mode: ReadWrite, h: d.handle()} }
+
+func (d *Data[T]) handle() *handle {
+	if d == nil {
+		panic(errNilData)
+	}
+	return d.h
+}
+
+// Buf returns the task's local buffer of d. It panics if the task did not
+// declare an access to d. With Read the task must not modify it; with Write
+// its initial contents are unspecified and the task must set every element.
+// The slice is valid only while the body runs.
+func (d *Data[T]) Buf(t *Task) []T {
+	h := d.handle()
+	for i := range t.op.acc {
+		if t.op.acc[i].h == h {
+			return typed[T](t.op.acc[i].rep.buf, h.n)
+		}
+	}
+	panic(errNotInTask)
+}
+
+// ProducedOn declares, for pruned submission, that tasks this rank did not
+// submit wrote the newest version of d on rank. A rank may leave out a task
+// that it would not run and that reads no version located on this rank; for
+// every Data such a task writes, the rank calls ProducedOn with the task's
+// rank before it next submits a task that accesses the Data (or before
+// Fetch). Calling it right where the task would have been submitted is
+// always correct. Transfers are inferred exactly as without pruning.
+func (d *Data[T]) ProducedOn(rank int) error {
+	h := d.handle()
+	rt := h.rt
+	if rt.closed {
+		return ErrClosed
+	}
+	if rank < 0 || rank >= rt.size {
+		return fmt.Errorf("dagmpi: ProducedOn(%d): rank outside [0, %d)", rank, rt.size)
+	}
+	if rank == rt.me {
+		return fmt.Errorf("dagmpi: ProducedOn(%d): this rank runs the tasks that write there, so it must submit them", rank)
+	}
+	rt.remoteWrite(h, rank)
+	return nil
+}
+
+// Wait blocks until every operation this rank submitted on d has finished.
+// It is local.
+func (d *Data[T]) Wait() error {
+	h := d.handle()
+	rt := h.rt
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	for {
+		if rt.err != nil {
+			return rt.err
+		}
+		r := h.rep
+		if r == nil || r.refs == 0 {
+			return nil
+		}
+		rt.userWait = true
+		rt.userCond.Wait()
+		rt.userWait = false
+	}
+}
+
+// Fetch returns the latest version of d on rank root (nil on the other
+// ranks), after the work submitted before it. It is collective: every rank
+// calls it, and the rank holding the version sends it if needed.
+func (d *Data[T]) Fetch(root int) ([]T, error) {
+	h := d.handle()
+	rt := h.rt
+	if root < 0 || root >= rt.size {
+		return nil, fmt.Errorf("dagmpi: Fetch(%d): root outside [0, %d)", root, rt.size)
+	}
+	var out []T
+	if rt.me == root {
+		out = make([]T, h.n)
+	}
+	err := rt.Submit(func(t *Task) error {
+		copy(out, d.Buf(t))
+		return nil
+	}, d.Read(), OnRank(root), Name("dagmpi.Fetch"))
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FetchAll returns the latest version of d on every rank. It is collective.
+func (d *Data[T]) FetchAll() ([]T, error) {
+	h := d.handle()
+	rt := h.rt
+	out := make([]T, h.n)
+	for r := 0; r < rt.size; r++ {
+		err := rt.Submit(func(t *Task) error {
+			copy(out, d.Buf(t))
+			return nil
+		}, d.Read(), OnRank(r), Name("dagmpi.FetchAll"))
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := d.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,148 @@
+package dagmpi
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+)
+
+type config struct {
+	workers      int
+	watchdog     time.Duration
+	check        bool
+	maxPending   int
+	maxBytes     int64
+	poll         time.Duration
+	tagBound     int
+	ownTransport bool
+	pruned       bool
+	obs          Observer
+	graph        *Graph
+}
+
+func defaultConfig() config {
+	return config{
+		workers:    runtime.GOMAXPROCS(0),
+		watchdog:   0,
+		check:      true,
+		maxPending: 1 << 20,
+		maxBytes:   1 << 30,
+		poll:       200 * time.Microsecond,
+	}
+}
+
+// Option configures New.
+type Option func(*config) error
+
+// WithWorkers sets the number of worker goroutines that run this rank's
+// tasks. The default is runtime.GOMAXPROCS(0): the cores this process may
+// use, which under mpirun with binding is the cores given to the rank.
+func WithWorkers(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("dagmpi: WithWorkers(%d): need at least 1 worker", n)
+		}
+		c.workers = n
+		return nil
+	}
+}
+
+// WithWatchdog ends the job when this rank has work pending and nothing
+// (no task, no transfer) completes for d. Zero, the default, disables it.
+func WithWatchdog(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("dagmpi: WithWatchdog(%v): negative duration", d)
+		}
+		c.watchdog = d
+		return nil
+	}
+}
+
+// WithCheck turns the consistency check at Wait on or off (default on when
+// the Transport is a Controller). The check compares a hash of the
+// submission stream across ranks, and verifies that every inferred send has
+// a matching inferred receive.
+func WithCheck(on bool) Option {
+	return func(c *config) error { c.check = on; return nil }
+}
+
+// WithMaxPending bounds the operations (tasks and transfers of this rank)
+// submitted but not finished; Submit blocks while the bound is reached.
+// Ranks that take no part in a task do not count it.
+func WithMaxPending(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("dagmpi: WithMaxPending(%d): need at least 1", n)
+		}
+		c.maxPending = n
+		return nil
+	}
+}
+
+// WithMaxBytesInFlight bounds the bytes of posted but unfinished receives.
+// One receive is always allowed, whatever its size.
+func WithMaxBytesInFlight(n int64) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("dagmpi: WithMaxBytesInFlight(%d): need at least 1 byte", n)
+		}
+		c.maxBytes = n
+		return nil
+	}
+}
+
+// WithPollInterval sets the longest sleep between two polls of a Transport
+// that is not a Waker while transfers are pending (default 200µs).
+func WithPollInterval(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("dagmpi: WithPollInterval(%v): need a positive duration", d)
+		}
+		c.poll = d
+		return nil
+	}
+}
+
+// WithTagBound lowers the tag bound below the Transport's TagBound (for
+// tests of tag reuse; 2 is the smallest allowed).
+func WithTagBound(n int) Option {
+	return func(c *config) error {
+		if n < 2 {
+			return fmt.Errorf("dagmpi: WithTagBound(%d): need at least 2", n)
+		}
+		c.tagBound = n
+		return nil
+	}
+}
+
+// WithOwnedTransport makes Close close the Transport.
+func WithOwnedTransport() Option {
+	return func(c *config) error { c.ownTransport = true; return nil }
+}
+
+// WithPruned declares that ranks submit pruned streams (see
+// Data.ProducedOn): each rank submits only the tasks it takes part in, so
+// the submission hash is not compared; the check of matching transfers
+// still runs.
+func WithPruned() Option {
+	return func(c *config) error { c.pruned = true; return nil }
+}
+
+// WithObserver sends task and transfer events to o. Without it no event is
+// built and no clock is read on the task path.
+func WithObserver(o Observer) Option {
+	return func(c *config) error { c.obs = o; return nil }
+}
+
+// WithGraph records every submitted task and its data dependencies into g
+// (for Graph.WriteDOT). Meant for small graphs: it keeps every task.
+func WithGraph(g *Graph) Option {
+	return func(c *config) error {
+		if g == nil {
+			return fmt.Errorf("dagmpi: WithGraph(nil)")
+		}
+		c.graph = g
+		return nil
+	}
+}

@@ -1,0 +1,392 @@
+package dagmpi
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// posted is one operation lent to the Transport.
+type posted struct {
+	o  *op
+	t0 time.Time
+}
+
+// pump is the progress goroutine's private state.
+type pump struct {
+	rt       *Runtime
+	table    []posted // by Completion.ID
+	freeIDs  []uint64
+	out      int   // operations lent to the Transport
+	inflight int64 // bytes of lent receives
+	recvQ    []*op // receives in submission order, not yet posted
+	recvHead int
+	sendLow  []uint64              // per destination: every send below was posted
+	ahead    []map[uint64]struct{} // per destination: sends posted at or above sendLow
+	blocked  []*op                 // sends waiting for an earlier send of the same tag
+	commT0   time.Time             // start of the current stretch with out > 0
+	ops      []*op                 // scratch for complete
+}
+
+func (rt *Runtime) progress() {
+	defer rt.wg.Done()
+	defer close(rt.progEnd)
+	p := &pump{
+		rt:      rt,
+		sendLow: make([]uint64, rt.size),
+		ahead:   make([]map[uint64]struct{}, rt.size),
+	}
+	var (
+		done    []Completion
+		batch   []*op
+		backoff time.Duration
+		spins   int
+		lastN   uint64
+		lastT   = time.Now()
+	)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	tick := time.Hour
+	if rt.cfg.watchdog > 0 {
+		tick = rt.cfg.watchdog / 4
+		if tick > 100*time.Millisecond {
+			tick = 100 * time.Millisecond
+		}
+		if tick < time.Millisecond {
+			tick = time.Millisecond
+		}
+	}
+	for {
+		rt.mu.Lock()
+		if rt.err != nil || rt.stopping {
+			rt.mu.Unlock()
+			return
+		}
+		batch = append(batch[:0], rt.xfer...)
+		clear(rt.xfer)
+		rt.xfer = rt.xfer[:0]
+		pn, pend := rt.progressN, rt.pending
+		rt.mu.Unlock()
+
+		worked := false
+		for _, o := range batch {
+			if o.kind == opRecv {
+				p.recvQ = append(p.recvQ, o)
+			} else if err := p.trySend(o); err != nil {
+				rt.failTransport(err)
+				return
+			}
+			worked = true
+		}
+		if err := p.postRecvs(); err != nil {
+			rt.failTransport(err)
+			return
+		}
+		if p.out > 0 {
+			var err error
+			done, err = rt.tr.Progress(done[:0])
+			if err != nil {
+				rt.failTransport(err)
+				return
+			}
+			if len(done) > 0 {
+				if err := p.complete(done); err != nil {
+					rt.mu.Lock()
+					rt.failLocked(err, true)
+					rt.mu.Unlock()
+					return
+				}
+				worked = true
+				pn++ // completions count as progress before the next look at progressN
+			}
+		}
+
+		now := time.Now()
+		if rt.cfg.watchdog > 0 {
+			if pn != lastN || pend == 0 {
+				lastN, lastT = pn, now
+			} else if now.Sub(lastT) > rt.cfg.watchdog {
+				rt.mu.Lock()
+				msg := rt.stallLocked(p, now.Sub(lastT))
+				rt.failLocked(&failure{msg: msg, kind: ErrNoProgress}, true)
+				rt.mu.Unlock()
+				return
+			}
+		}
+		if worked {
+			backoff, spins = 0, 0
+			continue
+		}
+
+		// Nothing to do right now: wait without burning the core.
+		if p.out > 0 {
+			if rt.waker != nil {
+				timer.Reset(tick)
+				select {
+				case <-rt.wake:
+				case <-rt.waker:
+				case <-timer.C:
+				}
+				stopTimer(timer)
+				continue
+			}
+			if spins < 16 {
+				spins++
+				gosched()
+				continue
+			}
+			if backoff == 0 {
+				backoff = time.Microsecond
+			} else if backoff *= 2; backoff > rt.cfg.poll {
+				backoff = rt.cfg.poll
+			}
+			timer.Reset(backoff)
+			select {
+			case <-rt.wake:
+				backoff, spins = 0, 0
+			case <-timer.C:
+			}
+			stopTimer(timer)
+			continue
+		}
+		timer.Reset(tick)
+		select {
+		case <-rt.wake:
+		case <-rt.waker: // nil when absent: blocks forever
+		case req := <-rt.ctlReq:
+			req.reply <- rt.ctrl.AllreduceUint64(req.op, req.in, req.out)
+		case <-timer.C:
+		}
+		stopTimer(timer)
+		backoff, spins = 0, 0
+	}
+}
+
+func stopTimer(t *time.Timer) {
+	if !t.Stop() {
+		select {
+		case <-t.C:
+		default:
+		}
+	}
+}
+
+func (rt *Runtime) failTransport(err error) {
+	var ae *AbortError
+	local := !errors.As(err, &ae) && !errors.Is(err, ErrAborted)
+	var e error = err
+	if local {
+		e = &failure{msg: fmt.Sprintf("dagmpi: rank %d: transport: %v", rt.me, err), kind: ErrTransport, cause: err}
+	}
+	rt.mu.Lock()
+	rt.failLocked(e, local)
+	rt.mu.Unlock()
+}
+
+func (p *pump) newID(o *op) uint64 {
+	var id uint64
+	if n := len(p.freeIDs); n > 0 {
+		id = p.freeIDs[n-1]
+		p.freeIDs = p.freeIDs[:n-1]
+	} else {
+		id = uint64(len(p.table))
+		p.table = append(p.table, posted{})
+	}
+	p.table[id].o = o
+	if p.rt.obs != nil {
+		p.table[id].t0 = time.Now()
+	}
+	if p.out == 0 {
+		p.commT0 = time.Now()
+	}
+	p.out++
+	o.posted = true
+	return id
+}
+
+// trySend posts o unless an earlier send to the same rank with the same tag
+// is still unposted: tags repeat every TagBound transfers of a pair, and
+// MPI matches equal tags in posting order, so sends that share a tag must
+// be posted in transfer order (receives always are).
+func (p *pump) trySend(o *op) error {
+	d := o.peer
+	if o.pseq >= p.sendLow[d]+p.rt.tags {
+		p.blocked = append(p.blocked, o)
+		return nil
+	}
+	if err := p.postSend(o); err != nil {
+		return err
+	}
+	// Posting may have unblocked others.
+	for again := true; again && len(p.blocked) > 0; {
+		again = false
+		for i := 0; i < len(p.blocked); i++ {
+			b := p.blocked[i]
+			if b.pseq < p.sendLow[b.peer]+p.rt.tags {
+				p.blocked = append(p.blocked[:i], p.blocked[i+1:]...)
+				if err := p.postSend(b); err != nil {
+					return err
+				}
+				again = true
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func (p *pump) postSend(o *op) error {
+	d := o.peer
+	id := p.newID(o)
+	tag := int(o.pseq % p.rt.tags)
+	if err := p.rt.tr.Send(o.rep.buf, d, tag, id); err != nil {
+		return fmt.Errorf("send of data %d to rank %d, tag %d: %w", o.rep.h.id, d, tag, err)
+	}
+	if o.pseq == p.sendLow[d] {
+		p.sendLow[d]++
+		for m := p.ahead[d]; len(m) > 0; p.sendLow[d]++ {
+			if _, ok := m[p.sendLow[d]]; !ok {
+				break
+			}
+			delete(m, p.sendLow[d])
+		}
+	} else {
+		if p.ahead[d] == nil {
+			p.ahead[d] = make(map[uint64]struct{})
+		}
+		p.ahead[d][o.pseq] = struct{}{}
+	}
+	return nil
+}
+
+// postRecvs posts queued receives in order while the byte bound allows.
+func (p *pump) postRecvs() error {
+	for p.recvHead < len(p.recvQ) {
+		o := p.recvQ[p.recvHead]
+		n := int64(o.rep.h.bytes)
+		if p.inflight > 0 && p.inflight+n > p.rt.cfg.maxBytes {
+			break
+		}
+		p.recvQ[p.recvHead] = nil
+		p.recvHead++
+		o.rep.buf = o.rep.h.alloc()
+		p.inflight += n
+		id := p.newID(o)
+		tag := int(o.pseq % p.rt.tags)
+		if err := p.rt.tr.Recv(o.rep.buf, o.peer, tag, id); err != nil {
+			return fmt.Errorf("receive of data %d from rank %d, tag %d: %w", o.rep.h.id, o.peer, tag, err)
+		}
+	}
+	if p.recvHead == len(p.recvQ) {
+		p.recvQ = p.recvQ[:0]
+		p.recvHead = 0
+	}
+	return nil
+}
+
+// complete finishes the operations the Transport reported.
+func (p *pump) complete(done []Completion) error {
+	rt := p.rt
+	var t1 time.Time
+	if rt.obs != nil {
+		t1 = time.Now()
+	}
+	var firstErr error
+	ops := p.ops[:0]
+	for _, c := range done {
+		if c.ID >= uint64(len(p.table)) || p.table[c.ID].o == nil {
+			return &failure{msg: fmt.Sprintf("dagmpi: rank %d: transport reported unknown operation id %d", rt.me, c.ID), kind: ErrTransport}
+		}
+		e := p.table[c.ID]
+		p.table[c.ID] = posted{}
+		p.freeIDs = append(p.freeIDs, c.ID)
+		p.out--
+		o := e.o
+		want := o.rep.h.bytes
+		if o.kind == opRecv {
+			p.inflight -= int64(want)
+			rt.stats.recvs.Add(1)
+			rt.stats.bytesRecv.Add(int64(c.Bytes))
+		} else {
+			rt.stats.sends.Add(1)
+			rt.stats.bytesSent.Add(int64(want))
+		}
+		if firstErr == nil && (c.Err != nil || (o.kind == opRecv && c.Bytes != want)) {
+			dir, prep := "receive", "from"
+			if o.kind == opSend {
+				dir, prep = "send", "to"
+			}
+			why := fmt.Sprintf("got %d bytes, want %d (do the ranks submit the same graph?)", c.Bytes, want)
+			if c.Err != nil {
+				why = c.Err.Error()
+			}
+			firstErr = &failure{
+				msg: fmt.Sprintf("dagmpi: rank %d: %s of data %d %s rank %d (tag %d, transfer %d) for task %q (#%d): %s",
+					rt.me, dir, o.rep.h.id, prep, o.peer, o.pseq%rt.tags, o.pseq, o.name, o.seq, why),
+				kind:  ErrTransport,
+				cause: c.Err,
+			}
+		}
+		if rt.obs != nil {
+			rt.obs.Transfer(TransferEvent{Rank: rt.me, Peer: o.peer, Send: o.kind == opSend, Data: o.rep.h.id,
+				Seq: o.pseq, Bytes: want, Task: o.seq, Start: e.t0, End: t1})
+		}
+		ops = append(ops, o)
+	}
+	if p.out == 0 {
+		rt.stats.comm.Add(int64(time.Since(p.commT0)))
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	rt.mu.Lock()
+	for _, o := range ops {
+		rt.completeLocked(o)
+	}
+	rt.mu.Unlock()
+	clear(ops)
+	p.ops = ops[:0]
+	return nil
+}
+
+// stallLocked describes what this rank waits for.
+func (rt *Runtime) stallLocked(p *pump, d time.Duration) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "dagmpi: rank %d: %v: nothing finished for %v; %d operations pending", rt.me,
+		ErrNoProgress.Error()[len("dagmpi: "):], d.Round(time.Millisecond), rt.pending)
+	n := 0
+	for o := rt.pendHead.prev; o != &rt.pendHead && n < 8; o = o.prev {
+		n++
+		b.WriteString("\n\t")
+		switch o.kind {
+		case opTask:
+			fmt.Fprintf(&b, "task %q (#%d) ", o.name, o.seq)
+			switch {
+			case o.running > 0:
+				fmt.Fprintf(&b, "running on worker %d", o.running-1)
+			case o.npred > 0:
+				fmt.Fprintf(&b, "waiting for %d earlier operations", o.npred)
+			default:
+				b.WriteString("ready, waiting for a worker")
+			}
+		default:
+			dir, prep := "receive", "from"
+			if o.kind == opSend {
+				dir, prep = "send", "to"
+			}
+			state := "not yet posted"
+			if o.posted {
+				state = "posted, not complete"
+			} else if o.npred > 0 {
+				state = "waiting for its data to be produced"
+			}
+			fmt.Fprintf(&b, "%s of data %d %s rank %d (tag %d, transfer %d) for task %q (#%d): %s",
+				dir, o.rep.h.id, prep, o.peer, o.pseq%rt.tags, o.pseq, o.name, o.seq, state)
+		}
+	}
+	if rt.pending > n {
+		fmt.Fprintf(&b, "\n\t... and %d more", rt.pending-n)
+	}
+	return b.String()
+}

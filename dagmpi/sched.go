@@ -1,0 +1,208 @@
+package dagmpi
+
+import "runtime"
+
+var gosched = runtime.Gosched
+
+type opKind uint8
+
+const (
+	opTask opKind = iota
+	opSend
+	opRecv
+)
+
+func (k opKind) String() string {
+	switch k {
+	case opTask:
+		return "task"
+	case opSend:
+		return "send"
+	}
+	return "recv"
+}
+
+// access is one declared access of a task, resolved to a local replica.
+type access struct {
+	h    *handle
+	mode Mode
+	rep  *replica
+}
+
+// op is a local operation: a task this rank runs, or one side of a
+// transfer. Its fields are guarded by Runtime.mu once it is published,
+// except those the running worker or the progress goroutine owns while the
+// op is theirs (body, acc, rep, buf).
+type op struct {
+	kind  opKind
+	npred int32 // predecessors not yet finished (+1 while being built)
+	succ  []*op
+	prio  int
+	seq   uint64 // submission index of the task (or of the task a transfer feeds)
+	name  string
+	hidx  int // position in the ready heap
+
+	// task
+	body func(*Task) error
+	acc  []access
+	accs [4]access
+
+	// transfer
+	rep     *replica
+	peer    int
+	pseq    uint64 // sequence number of the transfer between this pair
+	posted  bool   // handed to the Transport
+	running int    // worker+1 while the body runs
+
+	prev, next *op // list of pending operations
+}
+
+func (rt *Runtime) newOpLocked(k opKind) *op {
+	var o *op
+	if n := len(rt.free); n > 0 {
+		o = rt.free[n-1]
+		rt.free = rt.free[:n-1]
+	} else {
+		o = new(op)
+	}
+	o.kind = k
+	o.npred = 1
+	o.next = rt.pendHead.next
+	o.prev = &rt.pendHead
+	rt.pendHead.next.prev = o
+	rt.pendHead.next = o
+	rt.pending++
+	return o
+}
+
+func (rt *Runtime) freeOpLocked(o *op) {
+	for i := range o.acc {
+		o.acc[i] = access{}
+	}
+	*o = op{succ: o.succ[:0]}
+	if len(rt.free) < 4096 {
+		rt.free = append(rt.free, o)
+	}
+}
+
+// edgeLocked makes s wait for p.
+func edgeLocked(p, s *op) {
+	p.succ = append(p.succ, s)
+	s.npred++
+}
+
+// replica is this rank's copy of some version of a handle, with the
+// sequential-consistency bookkeeping of the operations that use it. All
+// fields are guarded by Runtime.mu, except buf, which belongs to whichever
+// operation currently has the right to touch it.
+type replica struct {
+	h        *handle
+	buf      []byte
+	lastW    *op   // unfinished op that writes buf last, or nil
+	readers  []*op // unfinished ops reading buf since lastW
+	refs     int   // unfinished ops using the replica
+	attached bool  // the handle's current replica (holds the latest version)
+}
+
+// trackLocked orders o after the earlier users of r that conflict with
+// mode: reads wait for the last writer (RAW), writes wait for the readers
+// since that writer (WAR) or for the writer itself (WAW).
+func (rt *Runtime) trackLocked(r *replica, o *op, mode Mode) {
+	r.refs++
+	if mode&Write != 0 {
+		if len(r.readers) > 0 {
+			for _, p := range r.readers {
+				edgeLocked(p, o)
+			}
+			clear(r.readers)
+			r.readers = r.readers[:0]
+		} else if r.lastW != nil {
+			edgeLocked(r.lastW, o)
+		}
+		r.lastW = o
+		return
+	}
+	if r.lastW != nil {
+		edgeLocked(r.lastW, o)
+	}
+	r.readers = append(r.readers, o)
+}
+
+func (rt *Runtime) untrackLocked(r *replica, o *op) {
+	if r == nil {
+		return
+	}
+	if r.lastW == o {
+		r.lastW = nil
+	} else {
+		for i, p := range r.readers {
+			if p == o {
+				last := len(r.readers) - 1
+				r.readers[i] = r.readers[last]
+				r.readers[last] = nil
+				r.readers = r.readers[:last]
+				break
+			}
+		}
+	}
+	r.refs--
+	if r.refs == 0 && !r.attached {
+		r.buf = nil
+	}
+}
+
+// busyLocked reports whether r has unfinished users.
+func (r *replica) busyLocked() bool { return r.refs > 0 }
+
+// readyHeap orders ready tasks by priority (higher first), then by
+// submission (earlier first).
+type readyHeap struct{ a []*op }
+
+func (h *readyHeap) len() int { return len(h.a) }
+
+func less(x, y *op) bool {
+	if x.prio != y.prio {
+		return x.prio > y.prio
+	}
+	return x.seq < y.seq
+}
+
+func (h *readyHeap) push(o *op) {
+	h.a = append(h.a, o)
+	i := len(h.a) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !less(h.a[i], h.a[p]) {
+			break
+		}
+		h.a[i], h.a[p] = h.a[p], h.a[i]
+		i = p
+	}
+}
+
+func (h *readyHeap) pop() *op {
+	a := h.a
+	top := a[0]
+	n := len(a) - 1
+	a[0] = a[n]
+	a[n] = nil
+	a = a[:n]
+	h.a = a
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && less(a[r], a[l]) {
+			m = r
+		}
+		if !less(a[m], a[i]) {
+			break
+		}
+		a[i], a[m] = a[m], a[i]
+		i = m
+	}
+	return top
+}

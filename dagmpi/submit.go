@@ -1,0 +1,315 @@
+package dagmpi
+
+import "fmt"
+
+type argKind uint8
+
+const (
+	argNone argKind = iota
+	argAccess
+	argName
+	argPriority
+	argRank
+)
+
+// Arg is one argument of Submit: a data access (Data.Read, Data.Write,
+// Data.ReadWrite) or an option (Name, Priority, OnRank). It is a plain
+// value so that building the argument list allocates nothing.
+type Arg struct {
+	kind argKind
+	mode Mode
+	h    *handle
+	i    int
+	s    string
+}
+
+// Name names the task in traces, graphs and error messages.
+func Name(s string) Arg { return Arg{kind: argName, s: s} }
+
+// Priority orders ready tasks on their rank: higher first (default 0).
+// Give critical-path tasks higher priorities.
+func Priority(p int) Arg { return Arg{kind: argPriority, i: p} }
+
+// OnRank runs the task on rank r instead of its owner.
+func OnRank(r int) Arg { return Arg{kind: argRank, i: r} }
+
+// Task is what a task body receives: the task's identity and, through
+// Data.Buf, its local buffers. It is valid only while the body runs.
+type Task struct {
+	rt     *Runtime
+	op     *op
+	worker int
+}
+
+// Name returns the task's name.
+func (t *Task) Name() string { return t.op.name }
+
+// Seq returns the task's submission index (the same on every rank).
+func (t *Task) Seq() uint64 { return t.op.seq }
+
+// Rank returns the rank running the task.
+func (t *Task) Rank() int { return t.rt.me }
+
+// Worker returns the index of the worker goroutine running the task.
+func (t *Task) Worker() int { return t.worker }
+
+// Submit adds a task to the graph. Every rank calls it with the same
+// arguments in the same order (the body may differ, only the rank that runs
+// the task calls it). The task runs on the rank given by OnRank if any,
+// otherwise on the rank holding the latest version of the first Data it
+// writes, otherwise of the first Data it reads, otherwise on rank 0. Its
+// body runs once every earlier task it conflicts with is done and its
+// inputs have arrived; an error or panic from it ends the job.
+//
+// On a rank that neither runs the task nor sends it data, Submit only
+// updates the location of the versions the task writes: it allocates
+// nothing and keeps nothing, body included.
+//
+// Submit returns an error for malformed arguments and, once the job has
+// failed, the failure.
+func (rt *Runtime) Submit(body func(*Task) error, args ...Arg) error {
+	if rt.closed {
+		return ErrClosed
+	}
+	acc := rt.scratch[:0]
+	name, prio, exec := "", 0, -1
+	for i := range args {
+		a := &args[i]
+		switch a.kind {
+		case argAccess:
+			if a.h == nil {
+				return fmt.Errorf("dagmpi: Submit: argument %d: access to a nil Data", i)
+			}
+			if a.h.rt != rt {
+				return fmt.Errorf("dagmpi: Submit: argument %d: Data %d belongs to another Runtime", i, a.h.id)
+			}
+			for j := range acc {
+				if acc[j].h == a.h {
+					return fmt.Errorf("dagmpi: Submit: argument %d: Data %d appears twice; declare one access with the combined mode", i, a.h.id)
+				}
+			}
+			acc = append(acc, access{h: a.h, mode: a.mode})
+		case argName:
+			name = a.s
+		case argPriority:
+			prio = a.i
+		case argRank:
+			if a.i < 0 || a.i >= rt.size {
+				return fmt.Errorf("dagmpi: Submit: argument %d: OnRank(%d) outside [0, %d)", i, a.i, rt.size)
+			}
+			exec = a.i
+		default:
+			return fmt.Errorf("dagmpi: Submit: argument %d: zero Arg", i)
+		}
+	}
+	rt.scratch = acc
+	if exec < 0 {
+		exec = 0
+		found := false
+		for i := range acc {
+			if acc[i].mode&Write != 0 {
+				exec, found = acc[i].h.loc, true
+				break
+			}
+		}
+		if !found && len(acc) > 0 {
+			exec = acc[0].h.loc
+		}
+	}
+	seq := rt.nsub
+	rt.nsub++
+	if !rt.cfg.pruned {
+		x := mix(rt.hash, uint64(exec)<<32^uint64(len(acc))^uint64(uint32(prio))<<40)
+		for i := range acc {
+			x = mix(x, uint64(acc[i].h.id)<<2|uint64(acc[i].mode))
+		}
+		rt.hash = x
+	}
+	if g := rt.cfg.graph; g != nil {
+		g.addTask(seq, name, exec, acc)
+	}
+
+	me := rt.me
+	if exec != me {
+		// Fast path: does this rank send anything for the task?
+		sends := false
+		for i := range acc {
+			h := acc[i].h
+			if acc[i].mode&Read != 0 && h.loc == me && !h.sentTo(exec) {
+				sends = true
+				break
+			}
+		}
+		if !sends {
+			for i := range acc {
+				if acc[i].mode&Write != 0 {
+					rt.remoteWrite(acc[i].h, exec)
+				}
+			}
+			return nil
+		}
+		return rt.submitSends(seq, name, exec, acc)
+	}
+	return rt.submitLocal(body, seq, name, prio, acc)
+}
+
+// sentTo reports whether the latest version (located here) already went to r.
+func (h *handle) sentTo(r int) bool {
+	for _, s := range h.sent {
+		if int(s) == r {
+			return true
+		}
+	}
+	return false
+}
+
+// remoteWrite records that rank exec wrote the newest version of h.
+func (rt *Runtime) remoteWrite(h *handle, exec int) {
+	h.ver++
+	h.loc = exec
+	h.sent = h.sent[:0]
+	if r := h.rep; r != nil {
+		h.rep = nil
+		rt.mu.Lock()
+		r.attached = false
+		if r.refs == 0 {
+			r.buf = nil
+		}
+		rt.mu.Unlock()
+	}
+}
+
+// throttleLocked waits while the pending bound is reached.
+func (rt *Runtime) throttleLocked(need int) error {
+	for rt.pending+need > rt.cfg.maxPending && rt.pending > 0 && rt.err == nil {
+		rt.userWait = true
+		rt.userCond.Wait()
+	}
+	rt.userWait = false
+	return rt.err
+}
+
+// submitSends builds the sends this rank owes a task that runs on exec.
+func (rt *Runtime) submitSends(seq uint64, name string, exec int, acc []access) error {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if err := rt.throttleLocked(len(acc)); err != nil {
+		return err
+	}
+	me := rt.me
+	for i := range acc {
+		h := acc[i].h
+		if acc[i].mode&Read == 0 || h.loc != me || h.sentTo(exec) {
+			continue
+		}
+		if h.rep == nil {
+			panic("dagmpi: internal error: a version located here has no replica")
+		}
+		s := rt.newOpLocked(opSend)
+		s.seq, s.name, s.peer, s.rep = seq, name, exec, h.rep
+		s.pseq = rt.sendSeq[exec]
+		rt.sendSeq[exec]++
+		rt.xhash += xferID(me, exec, s.pseq, h)
+		h.sent = append(h.sent, int32(exec))
+		rt.trackLocked(h.rep, s, Read)
+		rt.releaseLocked(s)
+	}
+	for i := range acc {
+		if acc[i].mode&Write != 0 {
+			h := acc[i].h
+			h.ver++
+			h.loc = exec
+			h.sent = h.sent[:0]
+			if r := h.rep; r != nil {
+				h.rep = nil
+				r.attached = false
+				if r.refs == 0 {
+					r.buf = nil
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// submitLocal builds a task this rank runs, with the receives it needs.
+func (rt *Runtime) submitLocal(body func(*Task) error, seq uint64, name string, prio int, acc []access) error {
+	// Allocate fresh buffers for write-only accesses outside the lock.
+	var fresh [4][]byte
+	for i := range acc {
+		if i < len(fresh) && acc[i].mode == Write && acc[i].h.rep == nil {
+			fresh[i] = acc[i].h.alloc()
+		}
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if err := rt.throttleLocked(len(acc) + 1); err != nil {
+		return err
+	}
+	me := rt.me
+	t := rt.newOpLocked(opTask)
+	t.seq, t.name, t.prio, t.body = seq, name, prio, body
+	if len(acc) <= len(t.accs) {
+		t.acc = t.accs[:len(acc)]
+	} else {
+		t.acc = make([]access, len(acc))
+	}
+	for i := range acc {
+		h, mode := acc[i].h, acc[i].mode
+		r := h.rep
+		if r == nil {
+			r = &replica{h: h, attached: true}
+			h.rep = r
+			if mode&Read != 0 {
+				// The latest version lives on h.loc: receive it.
+				src := h.loc
+				v := rt.newOpLocked(opRecv)
+				v.seq, v.name, v.peer, v.rep = seq, name, src, r
+				v.pseq = rt.recvSeq[src]
+				rt.recvSeq[src]++
+				rt.xhash -= xferID(src, me, v.pseq, h)
+				rt.trackLocked(r, v, Write)
+				rt.releaseLocked(v)
+			} else if i < len(fresh) {
+				r.buf = fresh[i]
+			} else {
+				r.buf = h.alloc()
+			}
+		}
+		t.acc[i] = access{h: h, mode: mode, rep: r}
+		rt.trackLocked(r, t, mode)
+		if mode&Write != 0 {
+			h.ver++
+			h.loc = me
+			h.sent = h.sent[:0]
+		}
+	}
+	rt.releaseLocked(t)
+	return nil
+}
+
+// releaseLocked drops the construction guard of o.
+func (rt *Runtime) releaseLocked(o *op) {
+	o.npred--
+	if o.npred == 0 {
+		rt.readyLocked(o)
+	}
+}
+
+const (
+	fnvOffset = 14695981039346656037 // seed of the submission hash
+)
+
+// mix folds v into the hash h (a multiply-xorshift step; not cryptographic).
+func mix(h, v uint64) uint64 {
+	h ^= v
+	h *= 0x9e3779b97f4a7c15
+	h ^= h >> 29
+	return h
+}
+
+// xferID names one transfer identically on both sides.
+func xferID(src, dst int, pseq uint64, h *handle) uint64 {
+	x := mix(uint64(src)<<32|uint64(dst), pseq)
+	return mix(x, uint64(h.id)<<32|uint64(uint32(h.bytes)))
+}

@@ -1,0 +1,111 @@
+package dagmpi
+
+// Transport moves bytes between the ranks of one job for one Runtime. The
+// Runtime decides what moves where and when; a Transport only carries
+// messages, in the manner of MPI nonblocking point-to-point calls on a
+// communicator that belongs to the Runtime alone.
+//
+// # Threading
+//
+// The Runtime calls Send, Recv, Progress and Close from a single goroutine
+// (its progress goroutine), never concurrently, so an implementation over an
+// MPI library initialised with MPI_THREAD_FUNNELED or SERIALIZED only needs
+// that goroutine locked to its OS thread. Rank, Size and TagBound may be
+// called from any goroutine and must not change.
+//
+// # Buffers
+//
+// Send and Recv lend buf to the Transport from the call until Progress
+// reports the operation's id complete. During that time the Runtime does not
+// touch the bytes of a send buffer, and does not read or write a receive
+// buffer. After the completion is reported the Transport must not touch buf
+// again. A Transport never retains buf after completion and never allocates
+// it: the Runtime owns every buffer.
+//
+// # Matching
+//
+// Messages match as in MPI: a receive from (src, tag) matches a message sent
+// by src to this rank with that tag. Messages between one pair of ranks with
+// the same tag are matched in the order they were sent, and receives posted
+// for the same (src, tag) are satisfied in the order they were posted (MPI's
+// non-overtaking rule). Nothing else is ordered: messages with different
+// tags may arrive and complete in any order, and send completion says
+// nothing about when the receiver matched the message. The Runtime relies on
+// exactly these rules and no others.
+//
+// # Errors
+//
+// A receive that matches a message longer than buf completes with a non-nil
+// Completion.Err; a shorter message completes with Completion.Bytes set to
+// its length (the Runtime treats a short message as an error too). An error
+// returned by a method means the Transport can no longer be used; the
+// Runtime then ends the job.
+type Transport interface {
+	// Rank returns this rank's number in [0, Size()).
+	Rank() int
+	// Size returns the number of ranks.
+	Size() int
+	// TagBound returns the exclusive upper bound of the tags the Runtime may
+	// use: every tag passed to Send and Recv lies in [0, TagBound()). For
+	// MPI this is MPI_TAG_UB+1 of the Runtime's communicator (at least
+	// 32768). It must be at least 2.
+	TagBound() int
+	// Send posts a nonblocking send of buf to rank dst with tag. id names
+	// the operation in the Completion that Progress reports exactly once.
+	Send(buf []byte, dst, tag int, id uint64) error
+	// Recv posts a nonblocking receive of a message from rank src with tag
+	// into buf. id names the operation in the Completion that Progress
+	// reports exactly once.
+	Recv(buf []byte, src, tag int, id uint64) error
+	// Progress advances communication without blocking for long and
+	// appends the operations that completed since the last call to done,
+	// returning the extended slice.
+	Progress(done []Completion) ([]Completion, error)
+	// Close releases the Transport. The Runtime calls it only when it owns
+	// the Transport (see WithOwnedTransport) and no operation is pending.
+	Close() error
+}
+
+// Completion reports one finished Send or Recv.
+type Completion struct {
+	ID    uint64 // the id given to Send or Recv
+	Bytes int    // bytes received (receives) or sent (sends)
+	Err   error  // non-nil if the operation failed (for example truncation)
+}
+
+// Waker is an optional Transport capability: Wake returns a channel that
+// receives a value whenever a call to Progress may report something new
+// (messages arrived, the job was aborted). With it the Runtime's progress
+// goroutine sleeps until woken; without it, it polls Progress with a backoff
+// that starts at a few microseconds and grows to WithPollInterval while
+// operations are pending, and sleeps without polling when none are.
+type Waker interface {
+	Wake() <-chan struct{}
+}
+
+// ReduceOp names the reduction of Controller.AllreduceUint64.
+type ReduceOp int
+
+const (
+	OpSum ReduceOp = iota // wrapping sum
+	OpMax
+	OpMin
+)
+
+// Controller is an optional Transport capability the Runtime uses to check
+// that all ranks submitted the same graph and to end the whole job on
+// failure. Without it the consistency check is skipped and a failure ends
+// only the local Runtime (its Wait returns the error).
+type Controller interface {
+	// AllreduceUint64 is collective: every rank calls it with slices of the
+	// same length, and on return out[i] is the reduction of in[i] over all
+	// ranks. It is called from the progress goroutine like Send and Recv,
+	// only when this rank has no Send or Recv pending.
+	AllreduceUint64(op ReduceOp, in, out []uint64) error
+	// Abort ends the job on every rank, with msg reported to the user (an
+	// MPI transport prints it and calls MPI_Abort). It may be called from
+	// any goroutine, concurrently with the other methods. If it returns,
+	// the other ranks' Transports must fail their pending and future calls
+	// with an error wrapping ErrAborted that carries msg.
+	Abort(msg string)
+}
