@@ -26,7 +26,8 @@ func spmd(t testing.TB, cfg inproc.Config, opts []dagmpi.Option, body func(rt *d
 		wg.Add(1)
 		go func(r int) {
 			defer wg.Done()
-			rt, err := dagmpi.New(w.Endpoint(r), append(opts, dagmpi.WithOwnedTransport())...)
+			o := append(append([]dagmpi.Option(nil), opts...), dagmpi.WithOwnedTransport())
+			rt, err := dagmpi.New(w.Endpoint(r), o...)
 			if err != nil {
 				errs[r] = err
 				return

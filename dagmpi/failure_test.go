@@ -1,0 +1,298 @@
+package dagmpi_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/spmd-go/spmd/dagmpi"
+	"github.com/spmd-go/spmd/dagmpi/inproc"
+)
+
+// failJob runs body on 3 ranks and returns the per-rank errors, checking
+// that every rank got one.
+func failJob(t *testing.T, opts []dagmpi.Option, body func(rt *dagmpi.Runtime) error) []error {
+	t.Helper()
+	start := time.Now()
+	errs := spmd(t, inproc.Config{Ranks: 3, Seed: 5}, opts, body)
+	for r, err := range errs {
+		if err == nil {
+			t.Errorf("rank %d: no error", r)
+		} else {
+			t.Logf("rank %d: %v", r, err)
+		}
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("job took %v to end", d)
+	}
+	return errs
+}
+
+func TestTaskPanicEndsJob(t *testing.T) {
+	checkNoLeak(t)
+	errs := failJob(t, nil, func(rt *dagmpi.Runtime) error {
+		a, err := newF64(rt, 2, 1, 0)
+		if err != nil {
+			return err
+		}
+		if err := rt.Submit(func(t *dagmpi.Task) error {
+			panic("boom")
+		}, a.ReadWrite(), dagmpi.Name("explode")); err != nil {
+			return err
+		}
+		// Others wait for the panicking task's output.
+		for r := 0; r < 3; r++ {
+			if err := rt.Submit(func(*dagmpi.Task) error { return nil }, a.Read(), dagmpi.OnRank(r)); err != nil {
+				return err
+			}
+		}
+		return rt.Wait()
+	})
+	if err := contains(errs[1], "rank 1", `task "explode" (#0) panicked: boom`); err != nil {
+		t.Error(err)
+	}
+	if !errors.Is(errs[1], dagmpi.ErrTaskFailed) {
+		t.Errorf("rank 1: %v does not wrap ErrTaskFailed", errs[1])
+	}
+	for _, r := range []int{0, 2} {
+		if err := contains(errs[r], "aborted by rank 1", `"explode"`, "boom"); err != nil {
+			t.Errorf("rank %d: %v", r, err)
+		}
+		if !errors.Is(errs[r], dagmpi.ErrAborted) {
+			t.Errorf("rank %d: %v does not wrap ErrAborted", r, errs[r])
+		}
+	}
+}
+
+func TestTaskErrorEndsJob(t *testing.T) {
+	checkNoLeak(t)
+	sentinel := errors.New("singular pivot")
+	errs := failJob(t, nil, func(rt *dagmpi.Runtime) error {
+		a, err := newF64(rt, 2, 2, 0)
+		if err != nil {
+			return err
+		}
+		if err := rt.Submit(func(t *dagmpi.Task) error {
+			return fmt.Errorf("column 3: %w", sentinel)
+		}, a.ReadWrite(), dagmpi.Name("factor")); err != nil {
+			return err
+		}
+		return rt.Wait()
+	})
+	if err := contains(errs[2], "rank 2", `task "factor" (#0) failed: column 3: singular pivot`); err != nil {
+		t.Error(err)
+	}
+	if !errors.Is(errs[2], sentinel) {
+		t.Errorf("rank 2: %v does not wrap the task's error", errs[2])
+	}
+}
+
+func TestWatchdogNamesStuckTask(t *testing.T) {
+	checkNoLeak(t)
+	release := make(chan struct{})
+	defer close(release)
+	errs := failJob(t, []dagmpi.Option{dagmpi.WithWatchdog(200 * time.Millisecond)}, func(rt *dagmpi.Runtime) error {
+		a, err := newF64(rt, 2, 1, 0)
+		if err != nil {
+			return err
+		}
+		if err := rt.Submit(func(t *dagmpi.Task) error {
+			<-release
+			return nil
+		}, a.ReadWrite(), dagmpi.Name("stuck")); err != nil {
+			return err
+		}
+		err = rt.Wait()
+		if rt.Rank() == 1 {
+			// Let Close return: the stuck body ends once the test has its error.
+			go func() {
+				time.Sleep(50 * time.Millisecond)
+				release <- struct{}{}
+			}()
+		}
+		return err
+	})
+	if err := contains(errs[1], "rank 1", "no progress", `task "stuck" (#0) running on worker`); err != nil {
+		t.Error(err)
+	}
+	if !errors.Is(errs[1], dagmpi.ErrNoProgress) {
+		t.Errorf("rank 1: %v does not wrap ErrNoProgress", errs[1])
+	}
+	for _, r := range []int{0, 2} {
+		if err := contains(errs[r], "aborted by rank 1", `"stuck"`); err != nil {
+			t.Errorf("rank %d: %v", r, err)
+		}
+	}
+}
+
+// A graph where ranks disagree on a task's rank: rank 1 waits for a receive
+// that rank 0 never sends, and the watchdog names the transfer.
+func TestWatchdogNamesPendingTransfer(t *testing.T) {
+	checkNoLeak(t)
+	errs := failJob(t, []dagmpi.Option{dagmpi.WithWatchdog(200 * time.Millisecond)}, func(rt *dagmpi.Runtime) error {
+		a, err := newF64(rt, 2, 0, 0)
+		if err != nil {
+			return err
+		}
+		on := 0
+		if rt.Rank() == 1 {
+			on = 1
+		}
+		if err := rt.Submit(func(*dagmpi.Task) error { return nil }, a.Read(), dagmpi.OnRank(on), dagmpi.Name("misplaced")); err != nil {
+			return err
+		}
+		return rt.Wait()
+	})
+	if err := contains(errs[1], "rank 1", "no progress", "receive of data 0 from rank 0", `"misplaced"`, "posted, not complete"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestNonSPMDDetected(t *testing.T) {
+	checkNoLeak(t)
+	t.Run("extra task", func(t *testing.T) {
+		errs := failJob(t, nil, func(rt *dagmpi.Runtime) error {
+			a, err := newF64(rt, 2, 1, 0)
+			if err != nil {
+				return err
+			}
+			n := 3
+			if rt.Rank() == 2 {
+				n = 4
+			}
+			for i := 0; i < n; i++ {
+				if err := rt.Submit(func(*dagmpi.Task) error { return nil }, a.ReadWrite()); err != nil {
+					return err
+				}
+			}
+			return rt.Wait()
+		})
+		for r, err := range errs {
+			if err := contains(err, fmt.Sprintf("rank %d", r), "different task graphs", "submitted"); err != nil {
+				t.Errorf("rank %d: %v", r, err)
+			}
+			if !errors.Is(err, dagmpi.ErrNotSPMD) {
+				t.Errorf("rank %d: %v does not wrap ErrNotSPMD", r, err)
+			}
+		}
+	})
+	t.Run("different mode", func(t *testing.T) {
+		errs := failJob(t, nil, func(rt *dagmpi.Runtime) error {
+			a, err := newF64(rt, 2, 1, 0)
+			if err != nil {
+				return err
+			}
+			arg := a.ReadWrite()
+			if rt.Rank() == 0 {
+				arg = a.Read()
+			}
+			if err := rt.Submit(func(*dagmpi.Task) error { return nil }, arg, dagmpi.OnRank(1)); err != nil {
+				return err
+			}
+			return rt.Wait()
+		})
+		for r, err := range errs {
+			if err := contains(err, "different task graphs", "submission hash"); err != nil {
+				t.Errorf("rank %d: %v", r, err)
+			}
+		}
+	})
+	t.Run("size mismatch", func(t *testing.T) {
+		errs := failJob(t, nil, func(rt *dagmpi.Runtime) error {
+			n := 4
+			if rt.Rank() == 1 {
+				n = 2
+			}
+			a, err := newF64(rt, n, 0, 0)
+			if err != nil {
+				return err
+			}
+			if err := rt.Submit(func(*dagmpi.Task) error { return nil }, a.Read(), dagmpi.OnRank(1), dagmpi.Name("reader")); err != nil {
+				return err
+			}
+			return rt.Wait()
+		})
+		if err := contains(errs[1], "rank 1", "receive of data 0 from rank 0", `"reader"`, "truncated"); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+func TestBadInput(t *testing.T) {
+	checkNoLeak(t)
+	errs := spmd(t, inproc.Config{Ranks: 2}, nil, func(rt *dagmpi.Runtime) error {
+		type ptr struct{ p *int }
+		checks := []struct {
+			err  error
+			want string
+		}{
+			{second(dagmpi.NewData[float64](rt, -1, 0, nil)), "negative length -1"},
+			{second(dagmpi.NewData[float64](rt, 1, 2, nil)), "home rank 2 outside [0, 2)"},
+			{second(dagmpi.NewData[float64](rt, 1, 1-rt.Rank(), []float64{1})), "init given on rank"},
+			{second(dagmpi.NewData[ptr](rt, 1, 0, nil)), "holds pointers"},
+			{second(dagmpi.NewData[string](rt, 1, 0, nil)), "holds pointers"},
+		}
+		if rt.Rank() == 0 {
+			checks = append(checks, struct {
+				err  error
+				want string
+			}{second(dagmpi.NewData(rt, 3, 0, []float64{1})), "init has 1 elements, want 3"})
+		}
+		a, err := newF64(rt, 1, 0, 0)
+		if err != nil {
+			return err
+		}
+		nop := func(*dagmpi.Task) error { return nil }
+		checks = append(checks, []struct {
+			err  error
+			want string
+		}{
+			{rt.Submit(nop, a.Read(), a.Write()), "Data 0 appears twice"},
+			{rt.Submit(nop, a.Read(), dagmpi.OnRank(5)), "OnRank(5) outside [0, 2)"},
+			{rt.Submit(nop, dagmpi.Arg{}), "zero Arg"},
+			{a.ProducedOn(rt.Rank()), "must submit them"},
+			{a.ProducedOn(-1), "rank outside"},
+			{second(a.Fetch(9)), "Fetch(9): root outside"},
+		}...)
+		for i, c := range checks {
+			if err := contains(c.err, c.want); err != nil {
+				return fmt.Errorf("check %d: %v", i, err)
+			}
+		}
+		return rt.Wait()
+	})
+	noErrors(t, errs)
+	if _, err := dagmpi.New(nil); err == nil {
+		t.Error("New(nil) gave no error")
+	}
+	w, _ := inproc.NewWorld(inproc.Config{Ranks: 1})
+	for _, o := range []dagmpi.Option{dagmpi.WithWorkers(0), dagmpi.WithTagBound(1), dagmpi.WithMaxPending(0), dagmpi.WithWatchdog(-1)} {
+		if _, err := dagmpi.New(w.Endpoint(0), o); err == nil {
+			t.Error("a bad option gave no error")
+		}
+	}
+}
+
+func second[T any](_ T, err error) error { return err }
+
+func TestClosedRuntime(t *testing.T) {
+	checkNoLeak(t)
+	w, _ := inproc.NewWorld(inproc.Config{Ranks: 1})
+	rt, err := dagmpi.New(w.Endpoint(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if err := rt.Submit(func(*dagmpi.Task) error { return nil }); !errors.Is(err, dagmpi.ErrClosed) {
+		t.Errorf("Submit after Close: %v", err)
+	}
+	if err := rt.Wait(); !errors.Is(err, dagmpi.ErrClosed) {
+		t.Errorf("Wait after Close: %v", err)
+	}
+}

@@ -1,0 +1,233 @@
+package dagmpi_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/spmd-go/spmd/dagmpi"
+	"github.com/spmd-go/spmd/dagmpi/inproc"
+)
+
+func newF64(rt *dagmpi.Runtime, n, home int, v float64) (*dagmpi.Data[float64], error) {
+	var init []float64
+	if rt.Rank() == home {
+		init = make([]float64, n)
+		for i := range init {
+			init[i] = v
+		}
+	}
+	return dagmpi.NewData(rt, n, home, init)
+}
+
+func expect(got []float64, want float64, what string) error {
+	for i, v := range got {
+		if v != want {
+			return fmt.Errorf("%s: element %d is %v, want %v", what, i, v, want)
+		}
+	}
+	return nil
+}
+
+// TestWARAcrossRanks: a version read on rank 1 must not be overwritten on
+// rank 0 before the send has finished, however slow the receiver is.
+func TestWARAcrossRanks(t *testing.T) {
+	checkNoLeak(t)
+	for seed := int64(0); seed < 5; seed++ {
+		errs := spmd(t, inproc.Config{Ranks: 2, Seed: seed, MaxDelay: 2 * time.Millisecond}, nil, func(rt *dagmpi.Runtime) error {
+			a, err := newF64(rt, 1000, 0, 1)
+			if err != nil {
+				return err
+			}
+			seen := make([]float64, 0, 1)
+			for round := 0; round < 5; round++ {
+				want := float64(round + 1)
+				// Read on rank 1 (a transfer), then overwrite on rank 0.
+				if err := rt.Submit(func(t *dagmpi.Task) error {
+					if err := expect(a.Buf(t), want, "reader on rank 1"); err != nil {
+						return err
+					}
+					seen = append(seen, want)
+					return nil
+				}, a.Read(), dagmpi.OnRank(1)); err != nil {
+					return err
+				}
+				if err := rt.Submit(func(t *dagmpi.Task) error {
+					b := a.Buf(t)
+					for i := range b {
+						b[i]++
+					}
+					return nil
+				}, a.ReadWrite()); err != nil {
+					return err
+				}
+			}
+			if err := rt.Wait(); err != nil {
+				return err
+			}
+			if rt.Rank() == 1 && len(seen) != 5 {
+				return fmt.Errorf("rank 1 ran %d readers, want 5", len(seen))
+			}
+			return nil
+		})
+		noErrors(t, errs)
+	}
+}
+
+// TestWAWAcrossRanks: writes on different ranks land in submission order;
+// the reader sees the last one, and a write-only task never waits for (or
+// receives) the old version.
+func TestWAWAcrossRanks(t *testing.T) {
+	checkNoLeak(t)
+	errs := spmd(t, inproc.Config{Ranks: 3, Seed: 3, MaxDelay: time.Millisecond}, nil, func(rt *dagmpi.Runtime) error {
+		a, err := newF64(rt, 16, 0, 0)
+		if err != nil {
+			return err
+		}
+		for i := 0; i < 30; i++ {
+			v := float64(i)
+			if err := rt.Submit(func(t *dagmpi.Task) error {
+				b := a.Buf(t)
+				if i%5 == 0 {
+					time.Sleep(time.Millisecond) // a slow early writer must not win
+				}
+				for j := range b {
+					b[j] = v
+				}
+				return nil
+			}, a.Write(), dagmpi.OnRank(i%3)); err != nil {
+				return err
+			}
+		}
+		got, err := a.FetchAll()
+		if err != nil {
+			return err
+		}
+		if err := expect(got, 29, "after 30 writes"); err != nil {
+			return err
+		}
+		if err := rt.Wait(); err != nil {
+			return err
+		}
+		if s := rt.Stats(); s.Recvs > 1 {
+			// Only FetchAll may move the data (to each rank that did not
+			// write last); write-only tasks never receive.
+			return fmt.Errorf("rank %d received %d messages, want at most 1", rt.Rank(), s.Recvs)
+		}
+		return nil
+	})
+	noErrors(t, errs)
+}
+
+// TestRAWCachedCopy: a version read twice on a rank moves once, and a new
+// version moves again.
+func TestRAWCachedCopy(t *testing.T) {
+	checkNoLeak(t)
+	errs := spmd(t, inproc.Config{Ranks: 2, Seed: 9}, nil, func(rt *dagmpi.Runtime) error {
+		a, err := newF64(rt, 4, 0, 7)
+		if err != nil {
+			return err
+		}
+		sum, err := newF64(rt, 1, 1, 0)
+		if err != nil {
+			return err
+		}
+		add := func(t *dagmpi.Task) error {
+			s := sum.Buf(t)
+			for _, v := range a.Buf(t) {
+				s[0] += v
+			}
+			return nil
+		}
+		for i := 0; i < 3; i++ {
+			if err := rt.Submit(add, a.Read(), sum.ReadWrite()); err != nil {
+				return err
+			}
+		}
+		if err := rt.Submit(func(t *dagmpi.Task) error { a.Buf(t)[0] = 1; return nil }, a.ReadWrite()); err != nil {
+			return err
+		}
+		if err := rt.Submit(add, a.Read(), sum.ReadWrite()); err != nil {
+			return err
+		}
+		got, err := sum.Fetch(1)
+		if err != nil {
+			return err
+		}
+		if err := rt.Wait(); err != nil {
+			return err
+		}
+		st := rt.Stats()
+		if rt.Rank() == 1 {
+			if got[0] != 3*28+22 {
+				return fmt.Errorf("sum %v, want %v", got[0], 3*28+22)
+			}
+			if st.Recvs != 2 {
+				return fmt.Errorf("rank 1 received %d messages, want 2 (one per version read)", st.Recvs)
+			}
+		} else if st.Sends != 2 || st.BytesSent != 2*4*8 {
+			return fmt.Errorf("rank 0 sent %d messages of %d bytes, want 2 of 64", st.Sends, st.BytesSent)
+		}
+		return nil
+	})
+	noErrors(t, errs)
+}
+
+// TestTagWrap: tags are the transfer number modulo the bound; sends that
+// would share a tag out of order are held back. Transfer 0 waits for a slow
+// producer while transfers 1.. are ready at once, so with bound 2 an
+// unordered runtime would match transfer 2's message with transfer 0's
+// receive.
+func TestTagWrap(t *testing.T) {
+	checkNoLeak(t)
+	for _, bound := range []int{2, 3, 64} {
+		t.Run(fmt.Sprint(bound), func(t *testing.T) {
+			errs := spmd(t, inproc.Config{Ranks: 2, Seed: 1, TagBound: bound}, nil, func(rt *dagmpi.Runtime) error {
+				const n = 200
+				ds := make([]*dagmpi.Data[int64], n)
+				for i := range ds {
+					var init []int64
+					if rt.Rank() == 0 {
+						init = make([]int64, i%5+1)
+						for j := range init {
+							init[j] = int64(i)
+						}
+					}
+					var err error
+					if ds[i], err = dagmpi.NewData(rt, i%5+1, 0, init); err != nil {
+						return err
+					}
+				}
+				if err := rt.Submit(func(t *dagmpi.Task) error {
+					time.Sleep(20 * time.Millisecond)
+					b := ds[0].Buf(t)
+					for j := range b {
+						b[j] = -1
+					}
+					return nil
+				}, ds[0].ReadWrite(), dagmpi.Name("slow producer")); err != nil {
+					return err
+				}
+				for i := range ds {
+					want := int64(i)
+					if i == 0 {
+						want = -1
+					}
+					d := ds[i]
+					if err := rt.Submit(func(t *dagmpi.Task) error {
+						for j, v := range d.Buf(t) {
+							if v != want {
+								return fmt.Errorf("data %d element %d is %d, want %d", d.ID(), j, v, want)
+							}
+						}
+						return nil
+					}, d.Read(), dagmpi.OnRank(1), dagmpi.Name("check")); err != nil {
+						return err
+					}
+				}
+				return rt.Wait()
+			})
+			noErrors(t, errs)
+		})
+	}
+}
