@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 )
 
@@ -92,7 +93,7 @@ func (g *Graph) WriteDOT(w io.Writer) error {
 				if label == "" {
 					label = "task"
 				}
-				fmt.Fprintf(bw, "\t\tt%d [label=\"%s #%d\"];\n", i, label, t.seq)
+				fmt.Fprintf(bw, "\t\tt%d [label=%s];\n", i, strconv.Quote(fmt.Sprintf("%s #%d", label, t.seq)))
 			}
 		}
 		fmt.Fprintln(bw, "\t}")

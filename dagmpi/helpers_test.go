@@ -16,6 +16,12 @@ import (
 // own Runtime, and returns the per-rank errors (of body, then of Close).
 func spmd(t testing.TB, cfg inproc.Config, opts []dagmpi.Option, body func(rt *dagmpi.Runtime) error) []error {
 	t.Helper()
+	return spmdPer(t, cfg, func(int) []dagmpi.Option { return opts }, body)
+}
+
+// spmdPer is spmd with options chosen per rank.
+func spmdPer(t testing.TB, cfg inproc.Config, rankOpts func(rank int) []dagmpi.Option, body func(rt *dagmpi.Runtime) error) []error {
+	t.Helper()
 	w, err := inproc.NewWorld(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +32,7 @@ func spmd(t testing.TB, cfg inproc.Config, opts []dagmpi.Option, body func(rt *d
 		wg.Add(1)
 		go func(r int) {
 			defer wg.Done()
-			o := append(append([]dagmpi.Option(nil), opts...), dagmpi.WithOwnedTransport())
+			o := append(append([]dagmpi.Option(nil), rankOpts(r)...), dagmpi.WithOwnedTransport())
 			rt, err := dagmpi.New(w.Endpoint(r), o...)
 			if err != nil {
 				errs[r] = err
