@@ -60,14 +60,22 @@ const (
 var collNames = [...]string{"Barrier", "Bcast", "Reduce", "Allreduce", "Gather", "Gatherv", "Scatter",
 	"Scatterv", "Allgather", "Allgatherv", "Alltoall", "Alltoallv", "Reduce_scatter_block", "Scan", "Exscan"}
 
+// callNames[nb][op] is the MPI name of collective op, precomputed so that
+// naming the call costs nothing on the hot path.
+var callNames = func() (n [2][len(collNames)]string) {
+	for op, name := range collNames {
+		n[0][op] = "MPI_" + name
+		n[1][op] = "MPI_I" + string(name[0]+'a'-'A') + name[1:]
+	}
+	return n
+}()
+
 func collName(op collOp, nb bool) string {
 	if nb {
-		return "MPI_I" + lowerFirst(collNames[op])
+		return callNames[1][op]
 	}
-	return "MPI_" + collNames[op]
+	return callNames[0][op]
 }
-
-func lowerFirst(s string) string { return string(s[0]+'a'-'A') + s[1:] }
 
 // collArgs carries a collective's arguments to the low layer. sc/sd and
 // rc/rd are the count and displacement arrays of the v-variants.
@@ -136,7 +144,8 @@ func bcast[T Elem](c *Comm, nb bool, buf []T, root int) (Request, error) {
 	if err := checkLen(call, len(buf)); err != nil {
 		return Request{}, err
 	}
-	return coll(c, cBcast, nb, &collArgs{r: bufOf(buf), root: root})
+	b := bufOf(buf)
+	return coll(c, cBcast, nb, &collArgs{s: b, r: b, root: root})
 }
 
 // Bcast sends root's buf to every rank's buf (MPI_Bcast). Every rank passes
