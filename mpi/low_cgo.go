@@ -18,6 +18,7 @@ package mpi
 import "C"
 
 import (
+	"runtime"
 	"strconv"
 	"unsafe"
 )
@@ -242,12 +243,21 @@ func lowCartSub(c commH, remain []int32) (commH, int) {
 	return r.comm, int(r.rc)
 }
 
+// addr passes a buffer to the hot-path shims as an integer; the caller keeps
+// the buffer alive with runtime.KeepAlive until the call returns, and
+// nonblocking calls pin it (newRequest).
+func addr(p unsafe.Pointer) C.uintptr_t { return C.uintptr_t(uintptr(p)) }
+
 func lowSend(mode int, b buf, dest, tag int, c commH) int {
-	return int(C.spmd_send(C.int(mode), b.p, C.int(b.n), dtypes[b.k], C.int(dest), C.int(tag), c))
+	rc := C.spmd_send(C.int(mode), addr(b.p), C.int(b.n), dtypes[b.k], C.int(dest), C.int(tag), c)
+	runtime.KeepAlive(b.p)
+	return int(rc)
 }
 
 func lowRecv(b buf, src, tag int, c commH) rawStatus {
-	return raw(C.spmd_recv(b.p, C.int(b.n), dtypes[b.k], C.int(src), C.int(tag), c))
+	st := C.spmd_recv(addr(b.p), C.int(b.n), dtypes[b.k], C.int(src), C.int(tag), c)
+	runtime.KeepAlive(b.p)
+	return raw(st)
 }
 
 func lowSendrecv(s buf, dest, stag int, r buf, src, rtag int, c commH) rawStatus {
@@ -260,12 +270,14 @@ func lowSendrecvReplace(b buf, dest, stag, src, rtag int, c commH) rawStatus {
 }
 
 func lowIsend(mode int, b buf, dest, tag int, c commH) (reqH, int) {
-	r := C.spmd_isend(C.int(mode), b.p, C.int(b.n), dtypes[b.k], C.int(dest), C.int(tag), c)
+	r := C.spmd_isend(C.int(mode), addr(b.p), C.int(b.n), dtypes[b.k], C.int(dest), C.int(tag), c)
+	runtime.KeepAlive(b.p)
 	return r.req, int(r.rc)
 }
 
 func lowIrecv(b buf, src, tag int, c commH) (reqH, int) {
-	r := C.spmd_irecv(b.p, C.int(b.n), dtypes[b.k], C.int(src), C.int(tag), c)
+	r := C.spmd_irecv(addr(b.p), C.int(b.n), dtypes[b.k], C.int(src), C.int(tag), c)
+	runtime.KeepAlive(b.p)
 	return r.req, int(r.rc)
 }
 

@@ -13,6 +13,7 @@
 #define SPMD_MPI_SHIM_H
 
 #include <mpi.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,7 +152,7 @@ static inline int spmd_err_class(int k) {
 	return -1;
 }
 
-static inline void spmd_decode(spmd_status *out, int rc, MPI_Status *st, MPI_Datatype dt) {
+static inline void spmd_decode_c(spmd_status *out, int rc, MPI_Status *st, MPI_Datatype dt, int want_cancelled) {
 	out->rc = rc;
 	out->source = st->MPI_SOURCE;
 	out->tag = st->MPI_TAG;
@@ -163,8 +164,12 @@ static inline void spmd_decode(spmd_status *out, int rc, MPI_Status *st, MPI_Dat
 		out->count = -1;
 	}
 	int c = 0;
-	MPI_Test_cancelled(st, &c);
+	if (want_cancelled) MPI_Test_cancelled(st, &c);
 	out->cancelled = c;
+}
+
+static inline void spmd_decode(spmd_status *out, int rc, MPI_Status *st, MPI_Datatype dt) {
+	spmd_decode_c(out, rc, st, dt, 1);
 }
 
 static inline int spmd_init(int required, int *provided) {
@@ -194,11 +199,14 @@ static inline int spmd_tag_ub(MPI_Comm c) {
 }
 
 // One crossing for a blocking receive: the call and its count.
-static inline spmd_status spmd_recv(void *buf, int n, MPI_Datatype dt, int src, int tag, MPI_Comm c) {
+// The hot-path functions take buffers as uintptr_t: the Go side keeps the
+// buffer alive across the call (runtime.KeepAlive) and the element types hold
+// no Go pointers, so cgo's per-call pointer check would buy nothing.
+static inline spmd_status spmd_recv(uintptr_t buf, int n, MPI_Datatype dt, int src, int tag, MPI_Comm c) {
 	MPI_Status st;
 	spmd_status out;
-	int rc = MPI_Recv(buf, n, dt, src, tag, c, &st);
-	spmd_decode(&out, rc, &st, dt);
+	int rc = MPI_Recv((void *)buf, n, dt, src, tag, c, &st);
+	spmd_decode_c(&out, rc, &st, dt, 0); // a blocking receive cannot be cancelled
 	return out;
 }
 
@@ -229,21 +237,21 @@ typedef struct {
 
 typedef enum { SPMD_STD = 0, SPMD_SYNC = 1, SPMD_READY = 2, SPMD_BUFFERED = 3 } spmd_mode;
 
-static inline int spmd_send(int mode, const void *buf, int n, MPI_Datatype dt, int dest, int tag, MPI_Comm c) {
-	if (mode == SPMD_SYNC) return MPI_Ssend(buf, n, dt, dest, tag, c);
-	return MPI_Send(buf, n, dt, dest, tag, c);
+static inline int spmd_send(int mode, uintptr_t buf, int n, MPI_Datatype dt, int dest, int tag, MPI_Comm c) {
+	if (mode == SPMD_SYNC) return MPI_Ssend((const void *)buf, n, dt, dest, tag, c);
+	return MPI_Send((const void *)buf, n, dt, dest, tag, c);
 }
 
-static inline spmd_req spmd_isend(int mode, const void *buf, int n, MPI_Datatype dt, int dest, int tag, MPI_Comm c) {
+static inline spmd_req spmd_isend(int mode, uintptr_t buf, int n, MPI_Datatype dt, int dest, int tag, MPI_Comm c) {
 	spmd_req r;
-	if (mode == SPMD_SYNC) r.rc = MPI_Issend(buf, n, dt, dest, tag, c, &r.req);
-	else r.rc = MPI_Isend(buf, n, dt, dest, tag, c, &r.req);
+	if (mode == SPMD_SYNC) r.rc = MPI_Issend((const void *)buf, n, dt, dest, tag, c, &r.req);
+	else r.rc = MPI_Isend((const void *)buf, n, dt, dest, tag, c, &r.req);
 	return r;
 }
 
-static inline spmd_req spmd_irecv(void *buf, int n, MPI_Datatype dt, int src, int tag, MPI_Comm c) {
+static inline spmd_req spmd_irecv(uintptr_t buf, int n, MPI_Datatype dt, int src, int tag, MPI_Comm c) {
 	spmd_req r;
-	r.rc = MPI_Irecv(buf, n, dt, src, tag, c, &r.req);
+	r.rc = MPI_Irecv((void *)buf, n, dt, src, tag, c, &r.req);
 	return r;
 }
 
@@ -318,6 +326,7 @@ static inline void spmd_statuses_free(MPI_Status *st, MPI_Status *stackbuf) {
 }
 
 static inline int spmd_waitall(int n, MPI_Request *reqs, const unsigned char *kinds, spmd_status *out) {
+	if (out == NULL) return MPI_Waitall(n, reqs, MPI_STATUSES_IGNORE);
 	MPI_Status sb[SPMD_STACK_STATUSES];
 	MPI_Status *st = spmd_statuses(n, sb);
 	if (st == NULL) return MPI_ERR_NO_MEM;
@@ -332,6 +341,7 @@ static inline int spmd_waitall(int n, MPI_Request *reqs, const unsigned char *ki
 }
 
 static inline int spmd_testall(int n, MPI_Request *reqs, const unsigned char *kinds, spmd_status *out, int *flag) {
+	if (out == NULL) return MPI_Testall(n, reqs, flag, MPI_STATUSES_IGNORE);
 	MPI_Status sb[SPMD_STACK_STATUSES];
 	MPI_Status *st = spmd_statuses(n, sb);
 	if (st == NULL) return MPI_ERR_NO_MEM;
@@ -366,6 +376,10 @@ static inline int spmd_testany(int n, MPI_Request *reqs, const unsigned char *ki
 // some: 0 for Waitsome, 1 for Testsome. out is indexed like indices.
 static inline int spmd_some(int test, int n, MPI_Request *reqs, const unsigned char *kinds, int *outcount, int *indices,
 			    spmd_status *out) {
+	if (out == NULL) {
+		return test ? MPI_Testsome(n, reqs, outcount, indices, MPI_STATUSES_IGNORE)
+			    : MPI_Waitsome(n, reqs, outcount, indices, MPI_STATUSES_IGNORE);
+	}
 	MPI_Status sb[SPMD_STACK_STATUSES];
 	MPI_Status *st = spmd_statuses(n, sb);
 	if (st == NULL) return MPI_ERR_NO_MEM;
