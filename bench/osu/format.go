@@ -7,13 +7,16 @@ import (
 	"strings"
 )
 
-// Column widths of the OSU micro-benchmarks 7.4: the size is %-10d under a
-// %-10s "# Size", every value column is FIELD_WIDTH = 18 wide with two
-// decimals, the iteration count 12 wide, and the barrier test, which has no
-// size column, prints its value 17 wide under "# Avg Latency(us)".
+// Column widths of the OSU micro-benchmarks 7.4 output (shared/osu-format.md):
+// rows are the size in %-10d and each value in %20.2f; the first header line
+// is "# Size" in %-10s and the value header in %18s (so "# Size       Avg
+// Latency(us)" is exactly OSU's line); the iteration count is 12 wide; the
+// barrier test, which has no size column, prints its value 17 wide under
+// "# Avg Latency(us)".
 const (
 	sizeWidth    = 10
-	fieldWidth   = 18
+	headerWidth  = 18
+	fieldWidth   = 20
 	itersWidth   = 12
 	barrierWidth = 17
 )
@@ -42,7 +45,7 @@ func (p *printer) header() {
 		b.WriteString("# Avg Latency(us)")
 	} else {
 		b.WriteString("# Datatype: MPI_CHAR.\n")
-		fmt.Fprintf(&b, "%-*s%*s", sizeWidth, "# Size", fieldWidth, p.t.header)
+		fmt.Fprintf(&b, "%-*s%*s", sizeWidth, "# Size", headerWidth, p.t.header)
 	}
 	if p.o.full {
 		fmt.Fprintf(&b, "%*s%*s%*s", fieldWidth, "Min Latency(us)", fieldWidth, "Max Latency(us)", itersWidth, "Iterations")
