@@ -1,0 +1,29 @@
+# spmd: the two commands of the README, and a few more.
+#   make demo   install what is missing, build, run the main demo on 2 ranks
+#   make test   install what is missing (MPICH too), run the whole test suite
+NP ?= 2
+BIN := bin
+
+.PHONY: demo test setup build bench-osu clean
+
+setup:
+	@scripts/setup.sh
+
+demo: setup
+	go build -o $(BIN)/pingpong ./cmd/mpirun-examples/pingpong
+	scripts/mpirun.sh -np $(NP) $(BIN)/pingpong
+
+test:
+	@SPMD_WITH_MPICH=1 scripts/setup.sh
+	scripts/test.sh
+
+build: setup
+	go build ./...
+	go build -o $(BIN)/osu ./bench/osu
+
+bench-osu: build
+	scripts/mpirun.sh -np 2 $(BIN)/osu latency -compare-c
+	scripts/mpirun.sh -np 2 $(BIN)/osu bw -compare-c
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,73 @@
+// Command osu measures the spmd mpi binding with the tests of the OSU
+// micro-benchmarks and prints their table layout (7.4), so that its output
+// can be put side by side with OSU's:
+//
+//	go build -o osu ./bench/osu
+//	mpirun -np 2 ./osu latency
+//	mpirun -np 4 ./osu allreduce -m 1024:1048576 -compare-c
+//
+// Tests: latency, bw, bibw (exactly 2 ranks); allreduce, bcast, alltoall,
+// allgather, reduce, barrier (any number of ranks). Only rank 0 prints.
+//
+// # Layout
+//
+// An empty line, the title ("# spmd Go MPI Latency Test" where OSU prints
+// "# OSU MPI Latency Test v7.4"), "# Datatype: MPI_CHAR." and the column
+// headers, then one row per size: the size as %-10d and each value as
+// %18.2f, OSU's FIELD_WIDTH of 18 (the barrier test has no size column and
+// prints its value %17.2f under "# Avg Latency(us)"). -f adds OSU's Min and
+// Max latency over ranks and the Iterations column (%12d). -compare-c adds
+// two columns of ours: the C loop's value (%18.2f) and Go/C (%18.3f). -json
+// replaces the table with one JSON object per row: test, size, value,
+// unit, ranks, iterations, warmup, min and max (collectives), c_value and
+// ratio (-compare-c).
+//
+// # What is measured
+//
+// The semantics are OSU's. latency: ping-pong of blocking Send and Recv
+// between ranks 0 and 1; the value is half the round trip. bw: rank 0 posts
+// a window (-W, 64) of Isends and Waitalls them, rank 1 posts as many
+// Irecvs, Waitalls and answers with a 4-byte ack; MB/s is 10^6 bytes per
+// second, measured on rank 0. bibw: both ranks post a window of Irecvs and
+// of Isends and Waitall the lot, no ack; the bytes of both directions
+// count. Collectives: each call is timed on its own, an untimed barrier
+// follows it (not in the barrier test), each rank averages its timed calls,
+// and rank 0 reports the sum over ranks divided by the number of ranks, with
+// the min and max for -f. Bcast and Reduce use root 0. Reductions are
+// MPI_SUM.
+//
+// Messages are bytes: []byte (MPI_BYTE) for data movement and []int8
+// (MPI_INT8_T) for reductions, because MPI_SUM is not defined on MPI_BYTE.
+// Both move 1-byte elements like OSU's MPI_CHAR, whose datatype line the
+// header keeps so that the tables line up.
+//
+// # Iterations
+//
+// Every rank parses the same command line and so runs the same fixed
+// counts. Defaults, per size: latency 10000 timed after 1000 warm-up
+// iterations up to 8 KiB and 1000 after 100 above; bw and bibw 100 after 10
+// at every size; collectives and barrier 1000 after 100 up to 8 KiB and 100
+// after 10 above. -i and -x set the timed and warm-up counts for all sizes.
+// Sizes double from -m MIN to MAX (0 is followed by 1); defaults: latency
+// 0:1048576, the others 1:1048576.
+//
+// # The C reference (-compare-c)
+//
+// cref.go holds, in its cgo preamble, a C twin of each Go loop: the same MPI
+// calls in the same order on MPI_COMM_WORLD, the same buffers (the Go ones,
+// lent for the duration of the call), datatypes, tags and counts, every
+// return code checked, the clock read at the same points. For each size the
+// Go loop runs, then the C loop (-c-first reverses the order), each after a
+// barrier and with its own warm-up, in the same process, so both see the
+// same placement and the same shared-memory mode. The Go loops read the
+// clock with time.Now (vDSO, no cgo crossing), the C loops with MPI_Wtime.
+//
+// # Thread level
+//
+// -thread (default funneled) is the level asked of MPI_Init_thread. The
+// program makes every MPI call from the main goroutine, which the mpi
+// package locks to the main thread, so funneled is enough; it is also what
+// OSU's MPI_Init gets in practice (Open MPI takes no locks below multiple).
+// -thread multiple measures what a program using the binding's default
+// Init pays.
+package main

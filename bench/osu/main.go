@@ -1,0 +1,273 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spmd-go/spmd/mpi"
+)
+
+// class groups tests by how they run and report.
+type class int
+
+const (
+	p2p     class = iota // exactly 2 ranks; rank 0's measurement is the result
+	coll                 // average over ranks of each rank's average time
+	barrier              // like coll, without a size column
+)
+
+// test describes one subcommand.
+type test struct {
+	name    string
+	title   string // OSU's title with "OSU" replaced by "spmd Go" and no version
+	class   class
+	header  string // OSU's value column header
+	cHeader string // header of the -compare-c column
+	unit    string
+	op      collOp // collectives only
+	bidir   bool   // bibw
+	defMin  int
+	defMax  int
+	// iterations and warm-up iterations for a message of size bytes, unless
+	// -i and -x override them.
+	sched func(size int) (iters, skip int)
+}
+
+// largeMessage is the size above which latency and collective tests use
+// fewer iterations, as OSU does (its LARGE_MESSAGE_SIZE).
+const largeMessage = 8192
+
+func latencySched(size int) (int, int) {
+	if size > largeMessage {
+		return 1000, 100
+	}
+	return 10000, 1000
+}
+
+func bwSched(int) (int, int) { return 100, 10 }
+
+func collSched(size int) (int, int) {
+	if size > largeMessage {
+		return 100, 10
+	}
+	return 1000, 100
+}
+
+const mib = 1 << 20
+
+var tests = []*test{
+	{name: "latency", title: "MPI Latency Test", class: p2p, header: "Avg Latency(us)", cHeader: "C Latency(us)",
+		unit: "us", defMin: 0, defMax: mib, sched: latencySched},
+	{name: "bw", title: "MPI Bandwidth Test", class: p2p, header: "Bandwidth (MB/s)", cHeader: "C Bandwidth(MB/s)",
+		unit: "MB/s", defMin: 1, defMax: mib, sched: bwSched},
+	{name: "bibw", title: "MPI Bi-Directional Bandwidth Test", class: p2p, header: "Bandwidth (MB/s)",
+		cHeader: "C Bandwidth(MB/s)", unit: "MB/s", bidir: true, defMin: 1, defMax: mib, sched: bwSched},
+	{name: "allreduce", title: "MPI Allreduce Latency Test", class: coll, op: collAllreduce},
+	{name: "bcast", title: "MPI Broadcast Latency Test", class: coll, op: collBcast},
+	{name: "alltoall", title: "MPI Alltoall Latency Test", class: coll, op: collAlltoall},
+	{name: "allgather", title: "MPI Allgather Latency Test", class: coll, op: collAllgather},
+	{name: "reduce", title: "MPI Reduce Latency Test", class: coll, op: collReduce},
+	{name: "barrier", title: "MPI Barrier Latency Test", class: barrier, op: collBarrier},
+}
+
+func init() {
+	for _, t := range tests {
+		if t.class != p2p {
+			t.header, t.cHeader, t.unit = "Avg Latency(us)", "C Latency(us)", "us"
+			t.defMin, t.defMax, t.sched = 1, mib, collSched
+		}
+	}
+}
+
+func findTest(name string) *test {
+	for _, t := range tests {
+		if t.name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// options are the command-line options; every rank parses the same command
+// line, so every rank has the same options and runs the same iterations.
+type options struct {
+	min, max int
+	iters    int // 0: the test's schedule
+	skip     int // -1: the test's schedule
+	window   int
+	full     bool
+	compareC bool
+	json     bool
+	cFirst   bool
+	thread   mpi.ThreadLevel
+}
+
+func usage(w io.Writer, fs *flag.FlagSet) {
+	names := make([]string, len(tests))
+	for i, t := range tests {
+		names[i] = t.name
+	}
+	sort.Strings(names)
+	fmt.Fprintf(w, "usage: mpirun -np N osu TEST [options]\n\nTEST is one of: %s\n\noptions:\n", strings.Join(names, ", "))
+	if fs != nil {
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+}
+
+// parseArgs parses TEST [options]. It does not touch MPI, so every rank
+// reaches the same verdict on the same command line.
+func parseArgs(args []string, stderr io.Writer) (*test, *options, error) {
+	fs := flag.NewFlagSet("osu", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	o := &options{}
+	sizes := fs.String("m", "", "message sizes `MIN:MAX` in bytes (or just MAX), doubling from MIN")
+	fs.IntVar(&o.iters, "i", 0, "timed iterations per size (default: the test's schedule, see the package doc)")
+	fs.IntVar(&o.skip, "x", -1, "warm-up iterations per size (default: the test's schedule)")
+	fs.IntVar(&o.window, "W", 64, "window of nonblocking sends per iteration (bw, bibw)")
+	fs.BoolVar(&o.full, "f", false, "also print Min and Max latency over ranks and the iteration count (collectives)")
+	fs.BoolVar(&o.compareC, "compare-c", false, "also run the C reference loop for each size and print its value and the Go/C ratio")
+	fs.BoolVar(&o.cFirst, "c-first", false, "with -compare-c, run the C loop before the Go loop for each size")
+	fs.BoolVar(&o.json, "json", false, "print one JSON object per result row instead of the table")
+	thread := fs.String("thread", "funneled", "MPI thread level to ask for: `single`, funneled, serialized or multiple")
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		usage(stderr, fs)
+		return nil, nil, errors.New("osu: no test named")
+	}
+	t := findTest(args[0])
+	if t == nil {
+		usage(stderr, fs)
+		return nil, nil, fmt.Errorf("osu: unknown test %q", args[0])
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		usage(stderr, fs)
+		return nil, nil, fmt.Errorf("osu: %v", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, nil, fmt.Errorf("osu: unexpected argument %q", fs.Arg(0))
+	}
+	levels := map[string]mpi.ThreadLevel{"single": mpi.ThreadSingle, "funneled": mpi.ThreadFunneled,
+		"serialized": mpi.ThreadSerialized, "multiple": mpi.ThreadMultiple}
+	var ok bool
+	if o.thread, ok = levels[*thread]; !ok {
+		return nil, nil, fmt.Errorf("osu: bad -thread %q: want single, funneled, serialized or multiple", *thread)
+	}
+	o.min, o.max = t.defMin, t.defMax
+	if *sizes != "" {
+		var err error
+		if o.min, o.max, err = parseSizes(*sizes, t.defMin); err != nil {
+			return nil, nil, err
+		}
+	}
+	switch {
+	case o.iters < 0:
+		return nil, nil, errors.New("osu: -i must be positive")
+	case o.skip < -1:
+		return nil, nil, errors.New("osu: -x must not be negative")
+	case o.window < 1 || o.window > 1<<14:
+		return nil, nil, errors.New("osu: -W must be in 1..16384")
+	case o.full && t.class == p2p:
+		return nil, nil, fmt.Errorf("osu: -f applies to the collective tests, not to %s", t.name)
+	}
+	return t, o, nil
+}
+
+func parseSizes(s string, defMin int) (int, int, error) {
+	lo, hi, found := strings.Cut(s, ":")
+	if !found {
+		lo, hi = "", s
+	}
+	min, max := defMin, 0
+	var err error
+	if lo != "" {
+		if min, err = strconv.Atoi(lo); err != nil {
+			return 0, 0, fmt.Errorf("osu: bad -m %q: %v", s, err)
+		}
+	}
+	if max, err = strconv.Atoi(hi); err != nil {
+		return 0, 0, fmt.Errorf("osu: bad -m %q: %v", s, err)
+	}
+	if min < 0 || max < min || max > 1<<30 {
+		return 0, 0, fmt.Errorf("osu: bad -m %q: want 0 <= MIN <= MAX <= 2^30", s)
+	}
+	return min, max, nil
+}
+
+// sizes lists the message sizes from min to max: min, then doubling (0 is
+// followed by 1), as OSU does.
+func (o *options) sizes() []int {
+	var out []int
+	for n := o.min; n <= o.max; {
+		out = append(out, n)
+		if n == 0 {
+			n = 1
+		} else {
+			n *= 2
+		}
+	}
+	return out
+}
+
+func (o *options) schedule(t *test, size int) (int, int) {
+	iters, skip := t.sched(size)
+	if o.iters > 0 {
+		iters = o.iters
+	}
+	if o.skip >= 0 {
+		skip = o.skip
+	}
+	return iters, skip
+}
+
+func main() {
+	// Usage errors are found before MPI starts, on every rank alike; only
+	// the launcher's rank 0 (or a process started without a launcher) says
+	// so.
+	stderr := io.Discard
+	if r := launcherRank(); r == "" || r == "0" {
+		stderr = os.Stderr
+	}
+	t, o, err := parseArgs(os.Args[1:], stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		os.Exit(2)
+	}
+	if _, err := mpi.InitThread(o.thread); err != nil {
+		fmt.Fprintln(os.Stderr, "osu:", err)
+		os.Exit(1)
+	}
+	w := mpi.World()
+	code := 0
+	if err := run(w, t, o, os.Stdout); err != nil {
+		var se *sizeError
+		if !errors.As(err, &se) {
+			w.Abort(1, err.Error())
+		}
+		if w.Rank() == 0 {
+			fmt.Fprintln(os.Stderr, err)
+		}
+		code = 1
+	}
+	if err := mpi.Finalize(); err != nil {
+		fmt.Fprintln(os.Stderr, "osu:", err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// launcherRank returns this process's rank as the launcher's environment
+// tells it (Open MPI, MPICH/Hydra, Slurm), or "" when there is none.
+func launcherRank() string {
+	for _, v := range []string{"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"} {
+		if r, ok := os.LookupEnv(v); ok {
+			return r
+		}
+	}
+	return ""
+}

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSizes(t *testing.T) {
+	for _, c := range []struct {
+		arg  string
+		want []int
+	}{
+		{"1:8", []int{1, 2, 4, 8}},
+		{"0:4", []int{0, 1, 2, 4}},
+		{"16", []int{1, 2, 4, 8, 16}},
+		{"3:12", []int{3, 6, 12}},
+		{"1024:1024", []int{1024}},
+	} {
+		_, o, err := parseArgs([]string{"bcast", "-m", c.arg}, &bytes.Buffer{})
+		if err != nil {
+			t.Fatalf("-m %s: %v", c.arg, err)
+		}
+		if got := o.sizes(); fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("-m %s: sizes %v, want %v", c.arg, got, c.want)
+		}
+	}
+}
+
+func TestParseArgsErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"-m", "1:2"},
+		{"nosuch"},
+		{"latency", "-m", "8:4"},
+		{"latency", "-m", "x"},
+		{"latency", "-f"},
+		{"bw", "-W", "0"},
+		{"allreduce", "-i", "-1"},
+		{"allreduce", "-thread", "many"},
+		{"allreduce", "extra"},
+	} {
+		if _, _, err := parseArgs(args, &bytes.Buffer{}); err == nil {
+			t.Errorf("parseArgs(%q) succeeded, want an error", args)
+		}
+	}
+}
+
+func TestSchedule(t *testing.T) {
+	lat := findTest("latency")
+	o := &options{skip: -1}
+	if it, sk := o.schedule(lat, 8192); it != 10000 || sk != 1000 {
+		t.Errorf("latency 8192: %d/%d, want 10000/1000", it, sk)
+	}
+	if it, sk := o.schedule(lat, 16384); it != 1000 || sk != 100 {
+		t.Errorf("latency 16384: %d/%d, want 1000/100", it, sk)
+	}
+	o = &options{iters: 7, skip: 0}
+	if it, sk := o.schedule(lat, 16384); it != 7 || sk != 0 {
+		t.Errorf("latency -i 7 -x 0: %d/%d", it, sk)
+	}
+}
+
+// osuBinary builds the command once per test binary run.
+func osuBinary(t *testing.T) string {
+	t.Helper()
+	mpirun, err := exec.LookPath("mpirun")
+	if err != nil {
+		t.Skip("mpirun not found: install openmpi-bin (scripts/setup.sh) to run the osu tests")
+	}
+	_ = mpirun
+	if os.Getenv("OMPI_COMM_WORLD_SIZE") != "" || os.Getenv("PMI_SIZE") != "" {
+		t.Skip("already inside an MPI job; these tests start their own mpirun")
+	}
+	bin := filepath.Join(t.TempDir(), "osu")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// mpirunOSU runs the osu command on np ranks and returns its standard
+// output.
+func mpirunOSU(t *testing.T, bin string, np int, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := []string{"-np", strconv.Itoa(np)}
+	if os.Geteuid() == 0 {
+		cmd = append([]string{"--allow-run-as-root"}, cmd...)
+	}
+	cmd = append([]string{"--oversubscribe"}, cmd...)
+	cmd = append(append(cmd, bin), args...)
+	c := exec.CommandContext(ctx, "mpirun", cmd...)
+	var stdout, stderr bytes.Buffer
+	c.Stdout, c.Stderr = &stdout, &stderr
+	if err := c.Run(); err != nil {
+		t.Fatalf("mpirun %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(cmd, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
+var rowRE = regexp.MustCompile(`^\d+ *$`)
+
+// checkTable checks the OSU layout: an empty line, the title, the datatype
+// line, the column headers, then one row per size with the size in %-10d
+// and each value in %20.2f (the ratio %20.3f), sizes doubling from first,
+// values positive.
+func checkTable(t *testing.T, out, title, header string, cols, first, last int) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	want := []string{"", "# spmd Go " + title, "# Datatype: MPI_CHAR.", header}
+	if len(lines) < len(want) {
+		t.Fatalf("output too short:\n%s", out)
+	}
+	for i, w := range want {
+		if lines[i] != w {
+			t.Errorf("line %d = %q, want %q", i, lines[i], w)
+		}
+	}
+	size := first
+	rows := lines[len(want):]
+	for _, l := range rows {
+		if len(l) != sizeWidth+cols*fieldWidth {
+			t.Errorf("row %q has %d characters, want %d", l, len(l), sizeWidth+cols*fieldWidth)
+			continue
+		}
+		if !rowRE.MatchString(l[:sizeWidth]) {
+			t.Errorf("row %q: size column %q is not a left-aligned integer", l, l[:sizeWidth])
+		}
+		if n, _ := strconv.Atoi(strings.TrimSpace(l[:sizeWidth])); n != size {
+			t.Errorf("row %q: size %d, want %d", l, n, size)
+		}
+		size *= 2
+		for c := 0; c < cols; c++ {
+			f := l[sizeWidth+c*fieldWidth : sizeWidth+(c+1)*fieldWidth]
+			if f[0] != ' ' {
+				t.Errorf("row %q: column %d %q fills its width", l, c, f)
+			}
+			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil || v <= 0 {
+				t.Errorf("row %q: column %d %q is not a positive number", l, c, f)
+			}
+			if d := len(f) - strings.IndexByte(f, '.') - 1; d != 2 && !(c == cols-1 && d == 3) {
+				t.Errorf("row %q: column %d %q has %d decimals", l, c, f, d)
+			}
+		}
+	}
+	if size != 2*last {
+		t.Errorf("rows end before size %d:\n%s", last, out)
+	}
+}
+
+func TestMpirunTables(t *testing.T) {
+	bin := osuBinary(t)
+	t.Run("latency", func(t *testing.T) {
+		out := mpirunOSU(t, bin, 2, "latency", "-m", "1:64", "-i", "50", "-x", "5")
+		checkTable(t, out, "MPI Latency Test", "# Size       Avg Latency(us)", 1, 1, 64)
+	})
+	t.Run("bw-compare-c", func(t *testing.T) {
+		out := mpirunOSU(t, bin, 2, "bw", "-m", "1024:4096", "-i", "5", "-x", "1", "-W", "8", "-compare-c")
+		checkTable(t, out, "MPI Bandwidth Test",
+			fmt.Sprintf("%-*s%*s%*s%*s", sizeWidth, "# Size", headerWidth, "Bandwidth (MB/s)",
+				fieldWidth, "C Bandwidth(MB/s)", fieldWidth, "Go/C"), 3, 1024, 4096)
+	})
+	t.Run("allreduce-full-compare-c", func(t *testing.T) {
+		out := mpirunOSU(t, bin, 2, "allreduce", "-m", "4:32", "-i", "20", "-x", "2", "-f", "-compare-c")
+		lines := strings.Split(out, "\n")
+		want := fmt.Sprintf("%-*s%*s%*s%*s%*s%*s%*s", sizeWidth, "# Size", headerWidth, "Avg Latency(us)",
+			fieldWidth, "Min Latency(us)", fieldWidth, "Max Latency(us)", itersWidth, "Iterations",
+			fieldWidth, "C Latency(us)", fieldWidth, "Go/C")
+		if len(lines) < 4 || lines[3] != want {
+			t.Fatalf("header:\n%s\nwant\n%s", out, want)
+		}
+		// The Iterations column is 12 wide: check it, then drop it so
+		// that checkTable sees value columns only.
+		for i := 4; i < len(lines) && lines[i] != ""; i++ {
+			at := sizeWidth + 3*fieldWidth
+			if it := strings.TrimSpace(lines[i][at : at+itersWidth]); it != "20" {
+				t.Errorf("row %q: iterations %q, want 20", lines[i], it)
+			}
+			lines[i] = lines[i][:at] + lines[i][at+itersWidth:]
+		}
+		lines[3] = fmt.Sprintf("%-*s%*s", sizeWidth, "# Size", headerWidth, "Avg Latency(us)")
+		checkTable(t, strings.Join(lines, "\n"), "MPI Allreduce Latency Test", lines[3], 5, 4, 32)
+	})
+	t.Run("barrier", func(t *testing.T) {
+		out := mpirunOSU(t, bin, 3, "barrier", "-i", "20", "-x", "2")
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if len(lines) != 4 || lines[0] != "" || lines[1] != "# spmd Go MPI Barrier Latency Test" ||
+			lines[2] != "# Avg Latency(us)" || len(lines[3]) != barrierWidth {
+			t.Fatalf("barrier output:\n%q", out)
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSpace(lines[3]), 64); err != nil || v <= 0 {
+			t.Errorf("barrier value %q", lines[3])
+		}
+	})
+}
+
+func TestMpirunJSON(t *testing.T) {
+	bin := osuBinary(t)
+	for _, c := range []struct {
+		args  []string
+		np    int
+		unit  string
+		sizes []int
+		coll  bool
+	}{
+		{[]string{"bibw", "-m", "1:4", "-i", "5", "-x", "1", "-W", "4", "-compare-c"}, 2, "MB/s", []int{1, 2, 4}, false},
+		{[]string{"bcast", "-m", "8:16", "-i", "10", "-x", "1", "-compare-c"}, 3, "us", []int{8, 16}, true},
+	} {
+		out := mpirunOSU(t, bin, c.np, append(c.args, "-json")...)
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if len(lines) != len(c.sizes) {
+			t.Fatalf("%v: %d lines, want %d:\n%s", c.args, len(lines), len(c.sizes), out)
+		}
+		for i, l := range lines {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatalf("%v: line %q: %v", c.args, l, err)
+			}
+			for _, k := range []string{"test", "size", "value", "unit", "ranks", "iterations", "warmup", "c_value", "ratio"} {
+				if _, ok := m[k]; !ok {
+					t.Errorf("%v: line %q lacks %q", c.args, l, k)
+				}
+			}
+			if _, ok := m["min"]; ok != c.coll {
+				t.Errorf("%v: line %q: has min = %v, want %v", c.args, l, ok, c.coll)
+			}
+			if m["test"] != c.args[0] || m["unit"] != c.unit || m["size"] != float64(c.sizes[i]) ||
+				m["ranks"] != float64(c.np) || m["iterations"] != float64(10) && m["iterations"] != float64(5) {
+				t.Errorf("%v: line %q has wrong fields", c.args, l)
+			}
+			for _, k := range []string{"value", "c_value", "ratio"} {
+				if v, _ := m[k].(float64); v <= 0 {
+					t.Errorf("%v: line %q: %s = %v, want > 0", c.args, l, k, m[k])
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# test.sh: the whole test suite, as CI runs it. Tests that need several ranks
+# launch themselves under mpirun at 1-4 ranks (internal/mpitest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n=== %s\n' "$*"; }
+
+step "gofmt"
+bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$bad" ]; then echo "gofmt would change: $bad"; exit 1; fi
+
+step "generated files are up to date"
+go generate ./mpi
+if ! git diff --quiet -- mpi/low_nocgo.go 2>/dev/null; then
+	echo "mpi/low_nocgo.go is stale: run go generate ./mpi and commit it"; exit 1
+fi
+
+step "go vet"
+go vet ./...
+step "pure-Go build (CGO_ENABLED=0)"
+# Every package but the ones that are cgo by nature (C reference loops).
+CGO_ENABLED=0 go build $(go list ./... | grep -v -e /bench/osu)
+
+step "go test ./... (Open MPI)"
+go test -count=1 -timeout 20m ./...
+
+step "mpi under GOEXPERIMENT=cgocheck2"
+GOEXPERIMENT=cgocheck2 go test -count=1 ./mpi
+
+if ls ./dagmpi/*.go >/dev/null 2>&1; then
+	step "dagmpi under the race detector"
+	go test -count=1 -race ./dagmpi/...
+fi
+
+if command -v mpiexec.mpich >/dev/null 2>&1 && pkg-config --exists mpich; then
+	step "mpi with -tags mpich (MPICH $(pkg-config --modversion mpich))"
+	go test -count=1 -tags mpich ./mpi
+else
+	echo "MPICH not installed: skipping the -tags mpich run (SPMD_WITH_MPICH=1 scripts/setup.sh)"
+fi
+echo
+echo "all tests passed"
