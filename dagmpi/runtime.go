@@ -53,7 +53,8 @@ type Runtime struct {
 	wg        sync.WaitGroup
 	stats     counters
 	aborted   atomic.Bool
-	readyHint atomic.Int32 // ready.len(), readable without the lock
+	abortDone chan struct{} // closed when Controller.Abort returns
+	readyHint atomic.Int32  // ready.len(), readable without the lock
 }
 
 type ctlReq struct {
@@ -92,18 +93,19 @@ func New(tr Transport, opts ...Option) (*Runtime, error) {
 		tb = cfg.tagBound
 	}
 	rt := &Runtime{
-		tr:      tr,
-		me:      me,
-		size:    size,
-		tags:    uint64(tb),
-		cfg:     cfg,
-		obs:     cfg.obs,
-		sendSeq: make([]uint64, size),
-		recvSeq: make([]uint64, size),
-		hash:    fnvOffset,
-		wake:    make(chan struct{}, 1),
-		ctlReq:  make(chan ctlReq),
-		progEnd: make(chan struct{}),
+		tr:        tr,
+		me:        me,
+		size:      size,
+		tags:      uint64(tb),
+		cfg:       cfg,
+		obs:       cfg.obs,
+		sendSeq:   make([]uint64, size),
+		recvSeq:   make([]uint64, size),
+		hash:      fnvOffset,
+		wake:      make(chan struct{}, 1),
+		ctlReq:    make(chan ctlReq),
+		progEnd:   make(chan struct{}),
+		abortDone: make(chan struct{}),
 	}
 	if c, ok := tr.(Controller); ok {
 		rt.ctrl = c
@@ -163,7 +165,20 @@ func (rt *Runtime) quiesce() error {
 		rt.userCond.Wait()
 	}
 	rt.userWait = false
-	return rt.err
+	err := rt.err
+	rt.mu.Unlock()
+	rt.afterAbort()
+	rt.mu.Lock()
+	return err
+}
+
+// afterAbort waits for a Controller.Abort this rank started to return (an
+// MPI abort never does: it ends the process), so that the caller does not
+// go on to finalize MPI while the abort is under way.
+func (rt *Runtime) afterAbort() {
+	if rt.aborted.Load() {
+		<-rt.abortDone
+	}
 }
 
 func (rt *Runtime) checkSPMD() error {
@@ -274,7 +289,10 @@ func (rt *Runtime) failLocked(err error, local bool) {
 		// Abort may end the process (MPI): call it outside our lock, on
 		// its own goroutine so that a worker never blocks in it.
 		msg := err.Error()
-		go rt.ctrl.Abort(msg)
+		go func() {
+			rt.ctrl.Abort(msg)
+			close(rt.abortDone)
+		}()
 	}
 }
 

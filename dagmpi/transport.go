@@ -35,8 +35,9 @@ package dagmpi
 //
 // # Errors
 //
-// A receive that matches a message longer than buf completes with a non-nil
-// Completion.Err; a shorter message completes with Completion.Bytes set to
+// A receive that matches a message from another rank longer than buf
+// completes with a non-nil Completion.Err (the Runtime never sends to its own
+// rank); a shorter message completes with Completion.Bytes set to
 // its length (the Runtime treats a short message as an error too). An error
 // returned by a method means the Transport can no longer be used; the
 // Runtime then ends the job.

@@ -355,7 +355,10 @@ func shortAndLong(tr dagmpi.Transport) error {
 	if !bytes.Equal(short[:10], pattern(10, prev, me, 0)) {
 		return errors.New("short message: bytes differ")
 	}
-	if c := got[2]; c.Err == nil {
+	// The runtime never sends to itself, and Open MPI's self path (seen
+	// with 4.1 at one rank) completes a truncated self-receive without
+	// an error, so truncation is only required between different ranks.
+	if c := got[2]; c.Err == nil && n > 1 {
 		return fmt.Errorf("long message into a short receive: completion %+v, want an error", c)
 	}
 	return nil
