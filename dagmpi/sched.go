@@ -27,6 +27,7 @@ type access struct {
 	h    *handle
 	mode Mode
 	rep  *replica
+	ridx int // position in rep.readers, or -1
 }
 
 // op is a local operation: a task this rank runs, or one side of a
@@ -51,6 +52,7 @@ type op struct {
 	rep     *replica
 	peer    int
 	pseq    uint64 // sequence number of the transfer between this pair
+	ridx    int    // position in rep.readers, or -1
 	posted  bool   // handed to the Transport
 	running int    // worker+1 while the body runs
 
@@ -66,6 +68,7 @@ func (rt *Runtime) newOpLocked(k opKind) *op {
 		o = new(op)
 	}
 	o.kind = k
+	o.ridx = -1
 	o.npred = 1
 	o.next = rt.pendHead.next
 	o.prev = &rt.pendHead
@@ -113,6 +116,7 @@ func (rt *Runtime) trackLocked(r *replica, o *op, mode Mode) {
 		if len(r.readers) > 0 {
 			for _, p := range r.readers {
 				edgeLocked(p, o)
+				*p.readerPos(r) = -1
 			}
 			clear(r.readers)
 			r.readers = r.readers[:0]
@@ -125,7 +129,21 @@ func (rt *Runtime) trackLocked(r *replica, o *op, mode Mode) {
 	if r.lastW != nil {
 		edgeLocked(r.lastW, o)
 	}
+	*o.readerPos(r) = len(r.readers)
 	r.readers = append(r.readers, o)
+}
+
+// readerPos returns where o keeps its position in r.readers.
+func (o *op) readerPos(r *replica) *int {
+	if o.kind != opTask {
+		return &o.ridx
+	}
+	for i := range o.acc {
+		if o.acc[i].rep == r {
+			return &o.acc[i].ridx
+		}
+	}
+	panic("dagmpi: internal error: reader without an access to its replica")
 }
 
 func (rt *Runtime) untrackLocked(r *replica, o *op) {
@@ -134,16 +152,16 @@ func (rt *Runtime) untrackLocked(r *replica, o *op) {
 	}
 	if r.lastW == o {
 		r.lastW = nil
-	} else {
-		for i, p := range r.readers {
-			if p == o {
-				last := len(r.readers) - 1
-				r.readers[i] = r.readers[last]
-				r.readers[last] = nil
-				r.readers = r.readers[:last]
-				break
-			}
+	} else if pos := o.readerPos(r); *pos >= 0 {
+		// Swap-remove in O(1); the moved reader learns its new place.
+		i, last := *pos, len(r.readers)-1
+		if m := r.readers[last]; i != last {
+			r.readers[i] = m
+			*m.readerPos(r) = i
 		}
+		r.readers[last] = nil
+		r.readers = r.readers[:last]
+		*pos = -1
 	}
 	r.refs--
 	if r.refs == 0 && !r.attached {

@@ -276,7 +276,7 @@ func (rt *Runtime) submitLocal(body func(*Task) error, seq uint64, name string, 
 				r.buf = h.alloc()
 			}
 		}
-		t.acc[i] = access{h: h, mode: mode, rep: r}
+		t.acc[i] = access{h: h, mode: mode, rep: r, ridx: -1}
 		rt.trackLocked(r, t, mode)
 		if mode&Write != 0 {
 			h.ver++

@@ -1,0 +1,518 @@
+// Command dag measures the dagmpi runtime on synthetic task graphs.
+//
+//	go build -o dagbench ./bench/dag
+//	./dagbench -shape empty -tasks 2000000 -workers 1              # in-process, 1 rank
+//	./dagbench -shape skip -ranks 2 -tasks 10000000                # metadata path
+//	mpirun -np 2 ./dagbench -transport mpi -shape chain -tasks 20000
+//
+// Shapes:
+//
+//	empty      independent tasks with no data, on rank i%P
+//	chain      one 8-byte Data read-written by task i on rank i%P (a remote
+//	           dependency per task when P > 1); also measures the raw 8-byte
+//	           ping-pong of the same transport for comparison
+//	fanout     rounds: one task updates a Data on rank 0, then P*8 tasks on
+//	           every rank read it and write their own Data
+//	fanin      rounds: P*8 tasks on every rank write their own Data, then one
+//	           task on rank 0 reads 8 of them at a time (P tasks per round)
+//	wavefront  an n x n grid of tiles with tile (i,j) on rank (i+j)%P, task
+//	           (i,j) reads tiles (i-1,j) and (i,j-1) and updates its own
+//	skip       tasks that all run on the last rank: the other ranks only
+//	           update metadata; their submission rate is reported
+//
+// Each result is the slowest rank's time from the start (after a collective
+// Wait) to the end of the final Wait. With -json, rank 0 prints one JSON
+// object per result.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/spmd-go/spmd/dagmpi"
+	"github.com/spmd-go/spmd/dagmpi/inproc"
+	"github.com/spmd-go/spmd/dagmpi/p2p"
+	"github.com/spmd-go/spmd/mpi"
+)
+
+type config struct {
+	shape     string
+	tasks     int
+	workers   int
+	transport string
+	ranks     int
+	jsonOut   bool
+	reps      int
+	pingIters int
+}
+
+type result struct {
+	Shape     string  `json:"shape"`
+	Transport string  `json:"transport"`
+	Ranks     int     `json:"ranks"`
+	Workers   int     `json:"workers"`
+	Tasks     int     `json:"tasks"`
+	Seconds   float64 `json:"seconds"`
+	TasksPerS float64 `json:"tasks_per_s"`
+	USPerTask float64 `json:"us_per_task"`
+	// chain only: the raw 8-byte ping-pong latency (half a round trip) of
+	// the same transport, and the chain's time per remote dependency over it.
+	PingPongUS float64 `json:"pingpong_us,omitempty"`
+	RatioToPP  float64 `json:"ratio_to_pingpong,omitempty"`
+	Rep        int     `json:"rep"`
+	GoMaxProcs int     `json:"gomaxprocs"`
+}
+
+func main() {
+	var c config
+	flag.StringVar(&c.shape, "shape", "empty", "empty|chain|fanout|fanin|wavefront|skip")
+	flag.IntVar(&c.tasks, "tasks", 1000000, "number of tasks (approximate for fanout, fanin, wavefront)")
+	flag.IntVar(&c.workers, "workers", 1, "worker goroutines per rank")
+	flag.StringVar(&c.transport, "transport", "inproc", "inproc (goroutine ranks) or mpi (run under mpirun)")
+	flag.IntVar(&c.ranks, "ranks", 1, "ranks of the in-process transport")
+	flag.BoolVar(&c.jsonOut, "json", false, "print one JSON object per result on rank 0")
+	flag.IntVar(&c.reps, "reps", 3, "repetitions")
+	flag.IntVar(&c.pingIters, "pingpong", 10000, "iterations of the raw ping-pong (chain)")
+	flag.Parse()
+	if err := run(c); err != nil {
+		fmt.Fprintln(os.Stderr, "dagbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(c config) error {
+	switch c.shape {
+	case "empty", "chain", "fanout", "fanin", "wavefront", "skip":
+	default:
+		return fmt.Errorf("-shape %q: want empty, chain, fanout, fanin, wavefront or skip", c.shape)
+	}
+	if c.tasks < 1 || c.workers < 1 || c.reps < 1 || c.ranks < 1 {
+		return errors.New("-tasks, -workers, -reps and -ranks must be at least 1")
+	}
+	switch c.transport {
+	case "inproc":
+		return runInproc(c)
+	case "mpi":
+		return runMPI(c)
+	}
+	return fmt.Errorf("-transport %q: want inproc or mpi", c.transport)
+}
+
+// rankResult is what one rank measured.
+type rankResult struct {
+	seconds float64
+	tasks   int // tasks the result counts (skip: tasks this rank submitted)
+	pp      float64
+}
+
+func runInproc(c config) error {
+	if c.shape == "skip" && c.ranks < 2 {
+		return errors.New("-shape skip needs at least 2 ranks (-ranks 2)")
+	}
+	for rep := 0; rep < c.reps; rep++ {
+		w, err := inproc.NewWorld(inproc.Config{Ranks: c.ranks})
+		if err != nil {
+			return err
+		}
+		res := make([]rankResult, c.ranks)
+		errs := make([]error, c.ranks)
+		var wg sync.WaitGroup
+		for r := 0; r < c.ranks; r++ {
+			wg.Add(1)
+			go func(r int) {
+				defer wg.Done()
+				ep := w.Endpoint(r)
+				var pp float64
+				if c.shape == "chain" && c.ranks > 1 && r < 2 {
+					pp, errs[r] = pingPongInproc(ep, c.pingIters)
+					if errs[r] != nil {
+						return
+					}
+				}
+				res[r], errs[r] = measure(c, ep)
+				res[r].pp = pp
+			}(r)
+		}
+		wg.Wait()
+		for r, err := range errs {
+			if err != nil {
+				return fmt.Errorf("rank %d: %w", r, err)
+			}
+		}
+		report(c, rep, res)
+	}
+	return nil
+}
+
+func runMPI(c config) error {
+	if err := mpi.Init(); err != nil {
+		return err
+	}
+	defer mpi.Finalize()
+	world := mpi.World()
+	c.ranks = world.Size()
+	if c.shape == "skip" && c.ranks < 2 {
+		return errors.New("-shape skip needs at least 2 ranks")
+	}
+	for rep := 0; rep < c.reps; rep++ {
+		var pp float64
+		if c.shape == "chain" && c.ranks > 1 {
+			var err error
+			if pp, err = pingPongMPI(world, c.pingIters); err != nil {
+				return err
+			}
+		}
+		tr, err := p2p.New(world)
+		if err != nil {
+			return err
+		}
+		mine, err := measure(c, tr)
+		if err != nil {
+			return err
+		}
+		if err := tr.Close(); err != nil {
+			return err
+		}
+		mine.pp = pp
+		// Gather every rank's numbers on all ranks.
+		all := make([]float64, 3*c.ranks)
+		if err := mpi.Allgather(world, []float64{mine.seconds, float64(mine.tasks), mine.pp}, all); err != nil {
+			return err
+		}
+		res := make([]rankResult, c.ranks)
+		for r := range res {
+			res[r] = rankResult{seconds: all[3*r], tasks: int(all[3*r+1]), pp: all[3*r+2]}
+		}
+		if world.Rank() == 0 {
+			report(c, rep, res)
+		}
+	}
+	return nil
+}
+
+// measure builds a Runtime over tr, runs the shape and returns this rank's
+// time.
+func measure(c config, tr dagmpi.Transport) (rankResult, error) {
+	rt, err := dagmpi.New(tr, dagmpi.WithWorkers(c.workers), dagmpi.WithWatchdog(time.Minute))
+	if err != nil {
+		return rankResult{}, err
+	}
+	res, err := shape(c, rt)
+	if cerr := rt.Close(); err == nil {
+		err = cerr
+	}
+	return res, err
+}
+
+func nop(*dagmpi.Task) error { return nil }
+
+func incr(x *dagmpi.Data[float64]) func(*dagmpi.Task) error {
+	return func(t *dagmpi.Task) error { x.Buf(t)[0]++; return nil }
+}
+
+func shape(c config, rt *dagmpi.Runtime) (rankResult, error) {
+	P, me := rt.Size(), rt.Rank()
+	var (
+		start func() error // submits and waits; the measured part
+		count = c.tasks
+	)
+	switch c.shape {
+	case "empty":
+		start = func() error {
+			for i := 0; i < c.tasks; i++ {
+				if err := rt.Submit(nop, dagmpi.OnRank(i%P)); err != nil {
+					return err
+				}
+			}
+			return rt.Wait()
+		}
+	case "chain":
+		x, err := dagmpi.NewData(rt, 1, 0, initIf(me == 0, 1))
+		if err != nil {
+			return rankResult{}, err
+		}
+		body := incr(x)
+		start = func() error {
+			for i := 0; i < c.tasks; i++ {
+				if err := rt.Submit(body, x.ReadWrite(), dagmpi.OnRank(i%P)); err != nil {
+					return err
+				}
+			}
+			return rt.Wait()
+		}
+	case "fanout", "fanin":
+		width := 8 * P
+		outs := make([]*dagmpi.Data[float64], width)
+		for i := range outs {
+			var err error
+			if outs[i], err = dagmpi.NewData(rt, 1, i%P, initIf(me == i%P, 0)); err != nil {
+				return rankResult{}, err
+			}
+		}
+		root, err := dagmpi.NewData(rt, 1, 0, initIf(me == 0, 0))
+		if err != nil {
+			return rankResult{}, err
+		}
+		rounds := max(1, c.tasks/(width+1))
+		if c.shape == "fanin" {
+			rounds = max(1, c.tasks/(width+P))
+		}
+		rootBody := incr(root)
+		count = 0
+		args := make([]dagmpi.Arg, 0, 10)
+		start = func() error {
+			for r := 0; r < rounds; r++ {
+				if c.shape == "fanout" {
+					if err := rt.Submit(rootBody, root.ReadWrite()); err != nil {
+						return err
+					}
+					for i := range outs {
+						if err := rt.Submit(nop, root.Read(), outs[i].ReadWrite()); err != nil {
+							return err
+						}
+					}
+					count += 1 + width
+					continue
+				}
+				for i := range outs {
+					if err := rt.Submit(nop, outs[i].ReadWrite()); err != nil {
+						return err
+					}
+				}
+				for g := 0; g < width; g += 8 {
+					args = append(args[:0], root.ReadWrite())
+					for i := g; i < g+8; i++ {
+						args = append(args, outs[i].Read())
+					}
+					if err := rt.Submit(nop, args...); err != nil {
+						return err
+					}
+				}
+				count += width + width/8
+			}
+			return rt.Wait()
+		}
+	case "wavefront":
+		n := max(2, int(math.Sqrt(float64(c.tasks))))
+		tiles := make([]*dagmpi.Data[float64], n*n)
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				o := (i + j) % P
+				var err error
+				if tiles[i*n+j], err = dagmpi.NewData(rt, 1, o, initIf(me == o, 0)); err != nil {
+					return rankResult{}, err
+				}
+			}
+		}
+		count = n * n
+		args := make([]dagmpi.Arg, 0, 3)
+		start = func() error {
+			for i := 0; i < n; i++ {
+				for j := 0; j < n; j++ {
+					args = append(args[:0], tiles[i*n+j].ReadWrite())
+					if i > 0 {
+						args = append(args, tiles[(i-1)*n+j].Read())
+					}
+					if j > 0 {
+						args = append(args, tiles[i*n+j-1].Read())
+					}
+					if err := rt.Submit(nop, args...); err != nil {
+						return err
+					}
+				}
+			}
+			return rt.Wait()
+		}
+	case "skip":
+		last := P - 1
+		x, err := dagmpi.NewData(rt, 1, last, initIf(me == last, 0))
+		if err != nil {
+			return rankResult{}, err
+		}
+		y, err := dagmpi.NewData(rt, 1, last, initIf(me == last, 0))
+		if err != nil {
+			return rankResult{}, err
+		}
+		start = func() error {
+			for i := 0; i < c.tasks; i++ {
+				if err := rt.Submit(nop, x.Read(), y.ReadWrite()); err != nil {
+					return err
+				}
+			}
+			return nil // the metadata path: no Wait in the measured part
+		}
+	}
+	if err := rt.Wait(); err != nil { // collective: everyone starts together
+		return rankResult{}, err
+	}
+	t0 := time.Now()
+	if err := start(); err != nil {
+		return rankResult{}, err
+	}
+	d := time.Since(t0).Seconds()
+	if c.shape == "skip" {
+		if err := rt.Wait(); err != nil {
+			return rankResult{}, err
+		}
+	}
+	return rankResult{seconds: d, tasks: count}, nil
+}
+
+func initIf(home bool, v float64) []float64 {
+	if !home {
+		return nil
+	}
+	return []float64{v}
+}
+
+// report prints the result of one repetition.
+func report(c config, rep int, res []rankResult) {
+	r := result{Shape: c.shape, Transport: c.transport, Ranks: c.ranks, Workers: c.workers, Rep: rep,
+		GoMaxProcs: runtime.GOMAXPROCS(0)}
+	if c.shape == "skip" {
+		// The ranks that take no part: the slowest of them.
+		for _, x := range res[:len(res)-1] {
+			r.Seconds = max(r.Seconds, x.seconds)
+		}
+		r.Tasks = res[0].tasks
+	} else {
+		for _, x := range res {
+			r.Seconds = max(r.Seconds, x.seconds)
+		}
+		r.Tasks = res[0].tasks
+	}
+	r.TasksPerS = float64(r.Tasks) / r.Seconds
+	r.USPerTask = r.Seconds / float64(r.Tasks) * 1e6
+	if c.shape == "chain" && c.ranks > 1 {
+		r.PingPongUS = res[0].pp
+		r.RatioToPP = r.USPerTask / r.PingPongUS
+	}
+	if c.jsonOut {
+		b, _ := json.Marshal(r)
+		fmt.Println(string(b))
+		return
+	}
+	if rep == 0 {
+		fmt.Printf("# %-9s %-9s %5s %7s %10s %10s %14s %10s %10s\n", "shape", "transport", "ranks", "workers", "tasks", "seconds", "tasks/s", "us/task", "pingpong")
+	}
+	pp := "-"
+	if r.PingPongUS > 0 {
+		pp = fmt.Sprintf("%.2fus", r.PingPongUS)
+	}
+	fmt.Printf("  %-9s %-9s %5d %7d %10d %10.4f %14.0f %10.3f %10s\n", r.Shape, r.Transport, r.Ranks, r.Workers, r.Tasks, r.Seconds, r.TasksPerS, r.USPerTask, pp)
+}
+
+// pingPongInproc measures half the round trip of an 8-byte message between
+// ranks 0 and 1 of the in-process transport, polling Progress.
+func pingPongInproc(ep *inproc.Endpoint, iters int) (float64, error) {
+	me := ep.Rank()
+	peer := 1 - me
+	buf := make([]byte, 8)
+	var done []dagmpi.Completion
+	wait := func(id uint64) error {
+		for {
+			var err error
+			done, err = ep.Progress(done[:0])
+			if err != nil {
+				return err
+			}
+			for _, c := range done {
+				if c.ID == id {
+					return nil
+				}
+			}
+			runtime.Gosched()
+		}
+	}
+	// Sends complete when matched, so wait on both.
+	var t0 time.Time
+	for i := -100; i < iters; i++ {
+		if i == 0 {
+			t0 = time.Now()
+		}
+		if me == 0 {
+			if err := ep.Send(buf, peer, 0, 1); err != nil {
+				return 0, err
+			}
+			if err := ep.Recv(buf, peer, 0, 2); err != nil {
+				return 0, err
+			}
+			if err := waitBoth(ep, wait, &done); err != nil {
+				return 0, err
+			}
+		} else {
+			if err := ep.Recv(buf, peer, 0, 2); err != nil {
+				return 0, err
+			}
+			if err := wait(2); err != nil {
+				return 0, err
+			}
+			if err := ep.Send(buf, peer, 0, 1); err != nil {
+				return 0, err
+			}
+			if err := wait(1); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return time.Since(t0).Seconds() / float64(iters) / 2 * 1e6, nil
+}
+
+func waitBoth(ep *inproc.Endpoint, _ func(uint64) error, done *[]dagmpi.Completion) error {
+	seen := 0
+	for seen < 2 {
+		var err error
+		*done, err = ep.Progress((*done)[:0])
+		if err != nil {
+			return err
+		}
+		seen += len(*done)
+		if len(*done) == 0 {
+			runtime.Gosched()
+		}
+	}
+	return nil
+}
+
+// pingPongMPI measures half the round trip of an 8-byte message between
+// ranks 0 and 1 with blocking MPI calls (other ranks skip it).
+func pingPongMPI(w *mpi.Comm, iters int) (float64, error) {
+	me := w.Rank()
+	buf := make([]byte, 8)
+	var t0 time.Time
+	if me < 2 {
+		peer := 1 - me
+		for i := -100; i < iters; i++ {
+			if i == 0 {
+				t0 = time.Now()
+			}
+			if me == 0 {
+				if err := mpi.Send(w, buf, peer, 7); err != nil {
+					return 0, err
+				}
+				if _, err := mpi.Recv(w, buf, peer, 7); err != nil {
+					return 0, err
+				}
+			} else {
+				if _, err := mpi.Recv(w, buf, peer, 7); err != nil {
+					return 0, err
+				}
+				if err := mpi.Send(w, buf, peer, 7); err != nil {
+					return 0, err
+				}
+			}
+		}
+	}
+	d := time.Since(t0).Seconds() / float64(iters) / 2 * 1e6
+	if err := mpi.Barrier(w); err != nil {
+		return 0, err
+	}
+	return d, nil
+}
