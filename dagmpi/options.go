@@ -12,7 +12,9 @@ type config struct {
 	check        bool
 	maxPending   int
 	maxBytes     int64
+	maxRecvs     int
 	poll         time.Duration
+	spin         time.Duration
 	tagBound     int
 	ownTransport bool
 	pruned       bool
@@ -27,7 +29,9 @@ func defaultConfig() config {
 		check:      true,
 		maxPending: 1 << 20,
 		maxBytes:   1 << 30,
-		poll:       200 * time.Microsecond,
+		maxRecvs:   256,
+		poll:       time.Millisecond,
+		spin:       500 * time.Microsecond,
 	}
 }
 
@@ -92,8 +96,38 @@ func WithMaxBytesInFlight(n int64) Option {
 	}
 }
 
-// WithPollInterval sets the longest sleep between two polls of a Transport
-// that is not a Waker while transfers are pending (default 200µs).
+// WithMaxRecvsPosted bounds the receives posted to the Transport at once
+// (default 256). Receives are posted in submission order, so the bound
+// costs no parallelism that the graph could use soon, and it keeps each
+// Progress call (MPI_Testsome over every request in flight) short.
+func WithMaxRecvsPosted(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("dagmpi: WithMaxRecvsPosted(%d): need at least 1", n)
+		}
+		c.maxRecvs = n
+		return nil
+	}
+}
+
+// WithSpin sets how long the progress goroutine keeps polling the Transport
+// without sleeping after the last completion or post, while transfers are
+// pending (default 500µs). Longer spins cut the latency of remote
+// dependencies and cost CPU time while waiting for remote data; 0 never
+// spins. With nothing pending the goroutine always sleeps.
+func WithSpin(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("dagmpi: WithSpin(%v): negative duration", d)
+		}
+		c.spin = d
+		return nil
+	}
+}
+
+// WithPollInterval sets the sleep between two polls of a Transport that is
+// not a Waker, once the spin (WithSpin) is over and transfers are still
+// pending (default 1ms: Go timers do not sleep much less than that anyway).
 func WithPollInterval(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {

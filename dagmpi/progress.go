@@ -20,6 +20,7 @@ type pump struct {
 	freeIDs  []uint64
 	out      int   // operations lent to the Transport
 	inflight int64 // bytes of lent receives
+	recvs    int   // lent receives
 	recvQ    []*op // receives in submission order, not yet posted
 	recvHead int
 	sendLow  []uint64              // per destination: every send below was posted
@@ -38,12 +39,11 @@ func (rt *Runtime) progress() {
 		ahead:   make([]map[uint64]struct{}, rt.size),
 	}
 	var (
-		done    []Completion
-		batch   []*op
-		backoff time.Duration
-		spins   int
-		lastN   uint64
-		lastT   = time.Now()
+		done   []Completion
+		batch  []*op
+		active = time.Now() // last time something happened
+		lastN  uint64
+		lastT  = time.Now()
 	)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -115,36 +115,35 @@ func (rt *Runtime) progress() {
 			}
 		}
 		if worked {
-			backoff, spins = 0, 0
+			active = now
 			continue
 		}
 
-		// Nothing to do right now: wait without burning the core.
+		// Nothing to do right now. While transfers are pending, poll hot
+		// for a while after the last activity (a reply often comes within
+		// microseconds, and Go timers below a millisecond sleep about a
+		// millisecond), then sleep until woken or the poll interval ends.
 		if p.out > 0 {
-			if rt.waker != nil {
-				timer.Reset(tick)
-				select {
-				case <-rt.wake:
-				case <-rt.waker:
-				case <-timer.C:
+			if now.Sub(active) < rt.cfg.spin {
+				if rt.waker != nil {
+					select {
+					case <-rt.waker:
+					default:
+					}
 				}
-				stopTimer(timer)
-				continue
-			}
-			if spins < 16 {
-				spins++
 				gosched()
 				continue
 			}
-			if backoff == 0 {
-				backoff = time.Microsecond
-			} else if backoff *= 2; backoff > rt.cfg.poll {
-				backoff = rt.cfg.poll
+			sleep := rt.cfg.poll
+			if rt.waker != nil {
+				sleep = tick
 			}
-			timer.Reset(backoff)
+			timer.Reset(sleep)
 			select {
 			case <-rt.wake:
-				backoff, spins = 0, 0
+				active = time.Now()
+			case <-rt.waker:
+				active = time.Now()
 			case <-timer.C:
 			}
 			stopTimer(timer)
@@ -159,7 +158,7 @@ func (rt *Runtime) progress() {
 		case <-timer.C:
 		}
 		stopTimer(timer)
-		backoff, spins = 0, 0
+		active = time.Now()
 	}
 }
 
@@ -265,9 +264,10 @@ func (p *pump) postRecvs() error {
 	for p.recvHead < len(p.recvQ) {
 		o := p.recvQ[p.recvHead]
 		n := int64(o.rep.h.bytes)
-		if p.inflight > 0 && p.inflight+n > p.rt.cfg.maxBytes {
+		if p.inflight > 0 && (p.inflight+n > p.rt.cfg.maxBytes || p.recvs >= p.rt.cfg.maxRecvs) {
 			break
 		}
+		p.recvs++
 		p.recvQ[p.recvHead] = nil
 		p.recvHead++
 		o.rep.buf = o.rep.h.alloc()
@@ -306,6 +306,7 @@ func (p *pump) complete(done []Completion) error {
 		want := o.rep.h.bytes
 		if o.kind == opRecv {
 			p.inflight -= int64(want)
+			p.recvs--
 			rt.stats.recvs.Add(1)
 			rt.stats.bytesRecv.Add(int64(c.Bytes))
 		} else {

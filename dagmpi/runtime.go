@@ -347,14 +347,24 @@ func (rt *Runtime) worker(id int) {
 // wake per task when tasks arrive one by one. It returns true if work
 // appeared.
 func (rt *Runtime) spin() bool {
-	for i := 0; i < 64; i++ {
+	var t0 time.Time
+	for i := 0; ; i++ {
 		if rt.readyHint.Load() > 0 {
 			return true
 		}
+		if i&15 == 0 {
+			if i == 0 {
+				t0 = time.Now()
+			} else if time.Since(t0) > workerSpin {
+				return false
+			}
+		}
 		gosched()
 	}
-	return false
 }
+
+// workerSpin is how long an idle worker looks for work before it parks.
+const workerSpin = 20 * time.Microsecond
 
 // run executes a task body, turning panics into errors.
 func (rt *Runtime) run(t *Task, o *op) (err error) {
