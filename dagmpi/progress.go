@@ -137,6 +137,18 @@ func (rt *Runtime) progress() {
 			sleep := rt.cfg.poll
 			if rt.waker != nil {
 				sleep = tick
+			} else if now.Sub(active) < rt.cfg.spin+dozeWindow {
+				// Doze: short OS sleeps between polls. A Go timer would
+				// sleep a millisecond, longer than the spin, and two ranks
+				// waiting on each other would then lose a millisecond per
+				// message, each waking just after the other gave up.
+				select {
+				case <-rt.wake:
+					active = time.Now()
+				default:
+					dozeSleep(dozeInterval)
+				}
+				continue
 			}
 			timer.Reset(sleep)
 			select {
@@ -161,6 +173,14 @@ func (rt *Runtime) progress() {
 		active = time.Now()
 	}
 }
+
+// After the spin, the progress goroutine dozes for dozeWindow, polling every
+// dozeInterval (an OS sleep, about 100µs on a VM: cheap, and shorter than
+// the spin), before it sleeps on Go timers.
+const (
+	dozeWindow   = 20 * time.Millisecond
+	dozeInterval = 50 * time.Microsecond
+)
 
 func stopTimer(t *time.Timer) {
 	if !t.Stop() {

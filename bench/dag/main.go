@@ -51,6 +51,7 @@ type config struct {
 	jsonOut   bool
 	reps      int
 	pingIters int
+	spin      time.Duration
 }
 
 type result struct {
@@ -80,6 +81,7 @@ func main() {
 	flag.BoolVar(&c.jsonOut, "json", false, "print one JSON object per result on rank 0")
 	flag.IntVar(&c.reps, "reps", 3, "repetitions")
 	flag.IntVar(&c.pingIters, "pingpong", 10000, "iterations of the raw ping-pong (chain)")
+	flag.DurationVar(&c.spin, "spin", 500*time.Microsecond, "progress spin before sleeping (dagmpi.WithSpin)")
 	flag.Parse()
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "dagbench:", err)
@@ -200,7 +202,7 @@ func runMPI(c config) error {
 // measure builds a Runtime over tr, runs the shape and returns this rank's
 // time.
 func measure(c config, tr dagmpi.Transport) (rankResult, error) {
-	rt, err := dagmpi.New(tr, dagmpi.WithWorkers(c.workers), dagmpi.WithWatchdog(time.Minute))
+	rt, err := dagmpi.New(tr, dagmpi.WithWorkers(c.workers), dagmpi.WithWatchdog(time.Minute), dagmpi.WithSpin(c.spin))
 	if err != nil {
 		return rankResult{}, err
 	}
