@@ -43,8 +43,8 @@
 // Fetch, FetchAll and Close are collective. A Runtime's methods are called
 // from one goroutine, the submitter. Task bodies run on the Runtime's worker
 // goroutines; all Transport calls are made from its single progress
-// goroutine, so an MPI transport needs only MPI_THREAD_FUNNELED (with that
-// goroutine locked to the thread that initialised MPI) or SERIALIZED.
+// goroutine (Controller.Abort excepted), so an MPI transport needs
+// MPI_THREAD_SERIALIZED, not MULTIPLE.
 //
 // The Runtime owns every buffer. NewData copies the initial contents.
 // Data.Buf gives a task its replica for the duration of the body only. Fetch
@@ -62,11 +62,22 @@
 // as the bytes in flight stay under WithMaxBytesInFlight; sends are posted
 // when their data is produced, except that a send waits for the earlier
 // send of the same pair with the same tag to be posted, because MPI matches
-// equal tags in posting order. Submit blocks while WithMaxPending
-// operations are unfinished. When there is nothing to do the progress
-// goroutine sleeps on a channel (or polls with a growing backoff while
-// transfers are pending on a Transport that cannot wake it); idle workers
-// park on a condition variable after a short spin.
+// equal tags in posting order. At most WithMaxRecvsPosted receives are
+// posted at once. Submit blocks while WithMaxPending operations are
+// unfinished.
+//
+// The progress goroutine never burns a core while nothing is pending: it
+// blocks on a channel. While transfers are pending it polls the Transport
+// hot for WithSpin (500µs) after the last completion or post; then, on a
+// Transport that can wake it (Waker), it blocks; on one that cannot (MPI),
+// it dozes for 20ms, polling every ~50µs with nanosleep, and then sleeps
+// WithPollInterval (1ms) between polls. (Go timers round sleeps below a
+// millisecond up to about a millisecond; two ranks waiting on each other
+// with timer sleeps lose that millisecond on every message.) Idle workers
+// spin 20µs, then park on a condition variable.
+//
+// The progress goroutine is not locked to an OS thread: an MPI transport
+// needs MPI_THREAD_SERIALIZED or MULTIPLE (package p2p checks this).
 //
 // # Invariants
 //
@@ -129,6 +140,10 @@
 //   - Calling MPI from every worker: it needs MPI_THREAD_MULTIPLE, which is
 //     slow or absent in many MPI builds. One progress goroutine owns the
 //     Transport.
+//   - Locking the progress goroutine to its OS thread (so that FUNNELED
+//     would do if it were the main thread): a locked goroutine that yields
+//     hands its thread off through the kernel, which made the spin loop
+//     expensive; SERIALIZED is available wherever FUNNELED is in practice.
 //   - Renaming (a fresh buffer for every version): more parallelism but a
 //     buffer per version; write-only tasks reuse the replica after its
 //     readers finish, and received copies are fresh buffers.
