@@ -204,8 +204,11 @@ func (d *Data[T]) ProducedOn(rank int) error {
 	return nil
 }
 
-// Wait blocks until every operation this rank submitted on d has finished.
-// It is local.
+// Wait blocks until every operation this rank submitted on its replica of
+// d's latest version has finished (tasks and sends reading it, the task or
+// receive producing it). Sends of an older version that was since written
+// on another rank are not waited for; Runtime.Wait covers everything. It is
+// local.
 func (d *Data[T]) Wait() error {
 	h := d.handle()
 	rt := h.rt

@@ -141,9 +141,10 @@
 //     slow or absent in many MPI builds. One progress goroutine owns the
 //     Transport.
 //   - Locking the progress goroutine to its OS thread (so that FUNNELED
-//     would do if it were the main thread): a locked goroutine that yields
-//     hands its thread off through the kernel, which made the spin loop
-//     expensive; SERIALIZED is available wherever FUNNELED is in practice.
+//     would do if it were the main thread): every yield of a locked
+//     goroutine's spin loop becomes a hand-off between OS threads (expected
+//     to be costly; not measured), and it still could not be the main
+//     thread.
 //   - Renaming (a fresh buffer for every version): more parallelism but a
 //     buffer per version; write-only tasks reuse the replica after its
 //     readers finish, and received copies are fresh buffers.
