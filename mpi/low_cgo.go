@@ -483,3 +483,7 @@ func lowColl(op collOp, nb bool, a *collArgs, c commH) (reqH, int) {
 	}
 	return r.req, int(r.rc)
 }
+
+func rawComm(h commH) uintptr    { return uintptr(C.spmd_comm_raw(h)) }
+func rawDatatype(k kind) uintptr { return uintptr(C.spmd_datatype_raw(dtypes[k])) }
+func rawOp(o Op) uintptr         { return uintptr(C.spmd_op_raw(ops[o])) }
