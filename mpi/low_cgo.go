@@ -76,6 +76,7 @@ func init() {
 	for c := range classNums {
 		classNums[c] = int(C.spmd_err_class(C.int(c)))
 	}
+	setSentinelClasses()
 	AnySource = int(C.spmd_any_source())
 	AnyTag = int(C.spmd_any_tag())
 	ProcNull = int(C.spmd_proc_null())
