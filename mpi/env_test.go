@@ -37,7 +37,10 @@ func TestEnvironment(t *testing.T) {
 	t0 := mpi.Wtime()
 	time.Sleep(10 * time.Millisecond)
 	dt := mpi.Wtime() - t0
-	assert.InDelta(t, 0.010, dt, 0.009)
+	// Wtime counts seconds: a 10 ms sleep reads as at least 9 ms, and (on an
+	// oversubscribed machine, with slack) far less than a second.
+	assert.GreaterOrEqual(t, dt, 0.009)
+	assert.Less(t, dt, 1.0)
 	assert.Greater(t, mpi.Wtick(), 0.0)
 	assert.Less(t, mpi.Wtick(), 1e-3)
 	w := mpi.World()
