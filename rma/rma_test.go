@@ -555,11 +555,20 @@ func TestZeroSize(t *testing.T) {
 	w, err := rma.Allocate[int32](c, n)
 	require.NoError(t, err)
 	assert.Len(t, w.Local(), n)
+	for i := range w.Local() {
+		w.Local()[i] = 0
+	}
 	assert.NoError(t, w.Fence())
 	if c.Size() > 1 {
 		isRMAErr(t, w.Put([]int32{1}, 1, 0), mpi.ErrRMARange)
 	}
-	assert.NoError(t, w.Put([]int32{int32(c.Rank())}, 0, 0)) // rank 0 owns 3 elements; disjoint? no: every rank writes element 0
+	// Every rank adds to rank 0's last element (accumulates may overlap;
+	// puts may not).
+	assert.NoError(t, w.Accumulate([]int32{int32(c.Rank() + 1)}, 0, 2, mpi.Sum))
 	assert.NoError(t, w.Fence(rma.NoSucceed))
+	if c.Rank() == 0 {
+		p := int32(c.Size())
+		assert.Equal(t, p*(p+1)/2, w.Local()[2])
+	}
 	assert.NoError(t, w.Free())
 }
