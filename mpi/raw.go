@@ -39,3 +39,14 @@ func CheckLive(call string) error {
 	}
 	return stateErr(call)
 }
+
+// NewError returns an *Error of sentinel's class for call, with a message
+// made from format and args, for packages that check arguments before
+// calling MPI themselves. errors.Is(err, sentinel) holds.
+func NewError(sentinel *Error, call, format string, args ...any) error {
+	return argErr(sentinel.cls, call, format, args...)
+}
+
+// Check returns an error if c cannot be used for call now: MPI not live, a
+// nil communicator, or one that was freed.
+func (c *Comm) Check(call string) error { return c.check(call) }

@@ -15,101 +15,101 @@ var reqNull uintptr
 var modeC [numModes]int
 
 func lowAllocate(shared bool, bytes int64, unit int, comm uintptr) (win uintptr, base unsafe.Pointer, rc int) {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowCreate(base uintptr, bytes int64, unit int, comm uintptr) (uintptr, int) {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowCreateDynamic(comm uintptr) (uintptr, int) {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowFree(win uintptr) int {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowSharedQuery(win uintptr, rank int) (bytes int64, unit int, base unsafe.Pointer, rc int) {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowAttach(win, base uintptr, bytes int64) (int64, int) {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowDetach(win, base uintptr) int {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowPut(o uintptr, n int, dt uintptr, target int, disp int64, win uintptr) int {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowGet(o uintptr, n int, dt uintptr, target int, disp int64, win uintptr) int {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowAccumulate(o uintptr, n int, dt uintptr, target int, disp int64, op, win uintptr) int {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowGetAccumulate(o, res uintptr, n int, dt uintptr, target int, disp int64, op, win uintptr) int {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowFetchAndOp(o, res, dt uintptr, target int, disp int64, op, win uintptr) int {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowCompareAndSwap(o, cmp, res, dt uintptr, target int, disp int64, win uintptr) int {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowRop(kind rop, o, res uintptr, n int, dt uintptr, target int, disp int64, op, win uintptr) (uintptr, int) {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowReqComplete(req uintptr, test bool) (uintptr, bool, int) {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowFence(assert int, win uintptr) int {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowPSCWOpen(start bool, ranks []int32, assert int, win uintptr) int {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowComplete(win uintptr) int {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowWait(win uintptr) int {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowTest(win uintptr) (bool, int) {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowLock(exclusive bool, rank, assert int, win uintptr) int {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowUnlock(rank int, win uintptr) int {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowLockAll(assert int, win uintptr) int {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowUnlockAll(win uintptr) int {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
 
 func lowFlush(kind flushKind, rank int, win uintptr) int {
-	panic("mpi: built without cgo")
+	panic("rma: built without cgo")
 }
