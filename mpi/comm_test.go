@@ -206,3 +206,18 @@ func TestCartesian(t *testing.T) {
 	_, err = w.Coords(0)
 	assert.ErrorIs(t, err, mpi.ErrTopology, "world has no grid")
 }
+
+func TestRawHandles(t *testing.T) {
+	w := mpi.World()
+	assert.NotZero(t, w.Raw())
+	d, err := w.Dup()
+	require.NoError(t, err)
+	defer d.Free()
+	assert.NotEqual(t, w.Raw(), d.Raw(), "a Dup is another handle")
+	assert.NotEqual(t, mpi.RawDatatype[float64](), mpi.RawDatatype[int32]())
+	assert.Equal(t, mpi.RawDatatype[float64](), mpi.RawDatatype[celsius](), "named types share the datatype")
+	assert.Equal(t, 16, mpi.ElemSize[mpi.Float64Int]())
+	assert.NoError(t, mpi.ErrorFromCode(0, "MPI_X"))
+	assert.ErrorIs(t, mpi.ErrorFromCode(mpi.ErrTruncate.Class, "MPI_X"), mpi.ErrTruncate)
+	assert.NoError(t, mpi.CheckLive("MPI_X"))
+}

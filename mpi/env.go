@@ -105,6 +105,7 @@ func Finalize() error {
 	pending := PendingRequests()
 	rc := lowFinalize()
 	state.Store(stateFinalized)
+	unpinAll()
 	if rc != 0 {
 		return codeErr(rc, "MPI_Finalize")
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,10 @@ func TestEnvironment(t *testing.T) {
 	t0 := mpi.Wtime()
 	time.Sleep(10 * time.Millisecond)
 	dt := mpi.Wtime() - t0
-	assert.InDelta(t, 0.010, dt, 0.009)
+	// Wtime counts seconds: a 10 ms sleep reads as at least 9 ms, and (on an
+	// oversubscribed machine, with slack) far less than a second.
+	assert.GreaterOrEqual(t, dt, 0.009)
+	assert.Less(t, dt, 1.0)
 	assert.Greater(t, mpi.Wtick(), 0.0)
 	assert.Less(t, mpi.Wtick(), 1e-3)
 	w := mpi.World()
@@ -107,8 +111,19 @@ func runHelper(what string) int {
 		return 0
 	case "leak":
 		mpi.Init()
-		r, _ := mpi.Irecv(mpi.World(), make([]byte, 4), 0, 9)
-		_ = r
+		func() {
+			// Dropped unfinished: no one can complete it now. The
+			// collections must not trip the runtime's leaked-Pinner
+			// check, since the binding keeps the pin reachable.
+			mpi.Irecv(mpi.World(), make([]byte, 4), 0, 9)
+		}()
+		runtime.GC()
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+		if n := mpi.PendingRequests(); n != 1 {
+			fmt.Println("PendingRequests =", n, "want 1")
+			return 1
+		}
 		err := mpi.Finalize()
 		fmt.Println(err)
 		if err == nil || !errors.Is(err, mpi.ErrPending) {

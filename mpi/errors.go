@@ -122,6 +122,16 @@ var (
 	ErrNoCgo = sentinel(clsNoCgo, "built without cgo (CGO_ENABLED=0): MPI is not available")
 )
 
+// setSentinelClasses fills in the library's class numbers of the sentinels
+// (their Class field); called once the low layer knows them.
+func setSentinelClasses() {
+	for _, e := range []*Error{ErrBuffer, ErrCount, ErrType, ErrTag, ErrComm, ErrRank, ErrRequest, ErrRoot,
+		ErrGroup, ErrOp, ErrTopology, ErrDims, ErrArg, ErrUnknown, ErrTruncate, ErrOther, ErrIntern,
+		ErrInStatus, ErrPending, ErrWin, ErrDisp, ErrRMASync, ErrRMARange, ErrRMAConflict, ErrSize, ErrNoMem} {
+		e.Class = classNums[e.cls]
+	}
+}
+
 // classNums maps the binding's classes to the library's class numbers; it is
 // filled in by the low layer at package initialisation.
 var classNums [numMPIClasses]int

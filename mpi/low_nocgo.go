@@ -247,3 +247,15 @@ func lowSome(test bool, s *scratch, want bool) (int, int) {
 func lowColl(op collOp, nb bool, a *collArgs, c commH) (reqH, int) {
 	panic("mpi: built without cgo")
 }
+
+func rawComm(h commH) uintptr {
+	panic("mpi: built without cgo")
+}
+
+func rawDatatype(k kind) uintptr {
+	panic("mpi: built without cgo")
+}
+
+func rawOp(o Op) uintptr {
+	panic("mpi: built without cgo")
+}

@@ -363,8 +363,13 @@ func TestRequestFreeOfActiveRequest(t *testing.T) {
 	r := c.Rank()
 	req, err := mpi.Isend(c, []int32{7}, r, 31)
 	require.NoError(t, err)
+	copyOf := req
 	require.NoError(t, req.Free())
 	assert.True(t, req.IsNull())
+	_, err = copyOf.Wait()
+	assert.ErrorIs(t, err, mpi.ErrRequest, "Wait on a freed request")
+	_, _, err = copyOf.Test()
+	assert.ErrorIs(t, err, mpi.ErrRequest, "Test on a freed request")
 	got := []int32{0}
 	_, err = mpi.Recv(c, got, r, 31)
 	require.NoError(t, err)

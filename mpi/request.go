@@ -38,10 +38,49 @@ type reqSlot struct {
 	gen uint32
 }
 
-var (
-	slotPool = sync.Pool{New: func() any { return new(reqSlot) }}
-	pending  atomic.Int64
-)
+// slots is the free list of request slots. Every slot ever made stays
+// referenced from all, so a slot whose request was dropped unfinished (or
+// freed while active) stays pinned and reachable rather than tripping the
+// runtime's check for leaked Pinners; PendingRequests counts such requests,
+// and Finalize unpins everything once MPI can no longer touch the buffers.
+var slots struct {
+	sync.Mutex
+	free []*reqSlot
+	all  []*reqSlot
+}
+
+var pending atomic.Int64
+
+func getSlot() *reqSlot {
+	slots.Lock()
+	var s *reqSlot
+	if n := len(slots.free); n > 0 {
+		s = slots.free[n-1]
+		slots.free = slots.free[:n-1]
+	} else {
+		s = new(reqSlot)
+		slots.all = append(slots.all, s)
+	}
+	slots.Unlock()
+	return s
+}
+
+func putSlot(s *reqSlot) {
+	slots.Lock()
+	slots.free = append(slots.free, s)
+	slots.Unlock()
+}
+
+// unpinAll releases every pin; called after MPI_Finalize.
+func unpinAll() {
+	slots.Lock()
+	for _, s := range slots.all {
+		s.gen++
+		s.pin.Unpin()
+	}
+	slots.free = append(slots.free[:0], slots.all...)
+	slots.Unlock()
+}
 
 // PendingRequests returns the number of requests started and not yet
 // completed or freed in this process. Tests use it to find requests that
@@ -51,7 +90,7 @@ func PendingRequests() int { return int(pending.Load()) }
 // newRequest wraps handle h of an operation on buffers p (nil entries are
 // skipped) with element kind k.
 func newRequest(h reqH, k kind, persistent bool, p0, p1 unsafe.Pointer, extra ...unsafe.Pointer) Request {
-	s := slotPool.Get().(*reqSlot)
+	s := getSlot()
 	if p0 != nil {
 		s.pin.Pin(p0)
 	}
@@ -72,7 +111,7 @@ func (r *Request) release() {
 	s := r.slot
 	s.gen++
 	s.pin.Unpin()
-	slotPool.Put(s)
+	putSlot(s)
 	r.slot = nil
 	r.h = reqNull
 	pending.Add(-1)

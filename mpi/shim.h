@@ -589,6 +589,11 @@ static inline spmd_req spmd_iscan(int ex, const void *s, void *rv, int n, MPI_Da
 	return r;
 }
 
+// Handles as integers for other cgo packages (mpi/raw.go).
+static inline uintptr_t spmd_comm_raw(MPI_Comm c) { return (uintptr_t)c; }
+static inline uintptr_t spmd_datatype_raw(MPI_Datatype d) { return (uintptr_t)d; }
+static inline uintptr_t spmd_op_raw(MPI_Op o) { return (uintptr_t)o; }
+
 static inline int spmd_error_string(int code, char *buf) {
 	int n = 0;
 	if (MPI_Error_string(code, buf, &n) != MPI_SUCCESS) return 0;

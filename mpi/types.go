@@ -162,6 +162,8 @@ type buf struct {
 	k kind
 }
 
+func sizeof[T any](z T) uintptr { return unsafe.Sizeof(z) }
+
 func bufOf[T Elem](s []T) buf {
 	return buf{p: unsafe.Pointer(unsafe.SliceData(s)), n: len(s), k: kindOf[T]()}
 }

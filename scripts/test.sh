@@ -10,9 +10,9 @@ bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$bad" ]; then echo "gofmt would change: $bad"; exit 1; fi
 
 step "generated files are up to date"
-go generate ./mpi
-if ! git diff --quiet -- mpi/low_nocgo.go 2>/dev/null; then
-	echo "mpi/low_nocgo.go is stale: run go generate ./mpi and commit it"; exit 1
+go generate ./mpi ./rma
+if ! git diff --quiet -- '*/low_nocgo.go' 2>/dev/null; then
+	echo "a generated low_nocgo.go is stale: run go generate ./... and commit it"; exit 1
 fi
 
 step "go vet"
@@ -24,8 +24,8 @@ CGO_ENABLED=0 go build $(go list ./... | grep -v -e /bench/osu)
 step "go test ./... (Open MPI)"
 go test -count=1 -timeout 20m ./...
 
-step "mpi under GOEXPERIMENT=cgocheck2"
-GOEXPERIMENT=cgocheck2 go test -count=1 ./mpi
+step "mpi and rma under GOEXPERIMENT=cgocheck2"
+GOEXPERIMENT=cgocheck2 go test -count=1 ./mpi ./rma
 
 if ls ./dagmpi/*.go >/dev/null 2>&1; then
 	step "dagmpi under the race detector"
