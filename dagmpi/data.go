@@ -222,9 +222,7 @@ func (d *Data[T]) Wait() error {
 		if r == nil || r.refs == 0 {
 			return nil
 		}
-		rt.userWait = true
-		rt.userCond.Wait()
-		rt.userWait = false
+		rt.waitUserLocked(-1, r)
 	}
 }
 

@@ -29,7 +29,7 @@ func defaultConfig() config {
 		check:      true,
 		maxPending: 1 << 20,
 		maxBytes:   1 << 30,
-		maxRecvs:   256,
+		maxRecvs:   32,
 		poll:       time.Millisecond,
 		spin:       500 * time.Microsecond,
 	}
@@ -97,7 +97,7 @@ func WithMaxBytesInFlight(n int64) Option {
 }
 
 // WithMaxRecvsPosted bounds the receives posted to the Transport at once
-// (default 256). Receives are posted in submission order, so the bound
+// (default 32). Receives are posted in submission order, so the bound
 // costs no parallelism that the graph could use soon, and it keeps each
 // Progress call (MPI_Testsome over every request in flight) short.
 func WithMaxRecvsPosted(n int) Option {

@@ -37,10 +37,12 @@ type Runtime struct {
 	workCond  sync.Cond // workers wait for ready tasks
 	userCond  sync.Cond // the submitter waits for completions
 	ready     readyHeap
-	idle      int // workers parked on workCond
-	userWait  bool
-	pending   int // operations created on this rank and not finished
-	pendHead  op  // sentinel of the list of pending operations
+	idle      int      // workers parked on workCond
+	userWait  bool     // the submitter waits on userCond for:
+	userBelow int      // pending <= userBelow, or
+	userRep   *replica // userRep.refs == 0
+	pending   int      // operations created on this rank and not finished
+	pendHead  op       // sentinel of the list of pending operations
 	xfer      []*op
 	progressN uint64 // completions so far (watchdog)
 	err       error
@@ -161,15 +163,21 @@ func (rt *Runtime) quiesce() error {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	for rt.pending > 0 && rt.err == nil {
-		rt.userWait = true
-		rt.userCond.Wait()
+		rt.waitUserLocked(0, nil)
 	}
-	rt.userWait = false
 	err := rt.err
 	rt.mu.Unlock()
 	rt.afterAbort()
 	rt.mu.Lock()
 	return err
+}
+
+// waitUserLocked blocks the submitter until pending <= below or rep has
+// no users (rep may be nil), or a failure.
+func (rt *Runtime) waitUserLocked(below int, rep *replica) {
+	rt.userWait, rt.userBelow, rt.userRep = true, below, rep
+	rt.userCond.Wait()
+	rt.userWait, rt.userRep = false, nil
 }
 
 // afterAbort waits for a Controller.Abort this rank started to return (an
@@ -425,7 +433,10 @@ func (rt *Runtime) completeLocked(o *op) {
 	o.next.prev = o.prev
 	rt.pending--
 	rt.progressN++
-	if rt.userWait {
+	// Wake the submitter only when what it waits for happened: waking a
+	// goroutine locked to the main thread (as MPI programs' is) on every
+	// completion costs two thread hand-offs each time.
+	if rt.userWait && (rt.pending <= rt.userBelow || rt.userRep != nil && rt.userRep.refs == 0) {
 		rt.userCond.Broadcast()
 	}
 	rt.freeOpLocked(o)

@@ -182,10 +182,8 @@ func (rt *Runtime) remoteWrite(h *handle, exec int) {
 // throttleLocked waits while the pending bound is reached.
 func (rt *Runtime) throttleLocked(need int) error {
 	for rt.pending+need > rt.cfg.maxPending && rt.pending > 0 && rt.err == nil {
-		rt.userWait = true
-		rt.userCond.Wait()
+		rt.waitUserLocked(max(0, rt.cfg.maxPending-need), nil)
 	}
-	rt.userWait = false
 	return rt.err
 }
 

@@ -33,6 +33,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -52,6 +53,8 @@ type config struct {
 	reps      int
 	pingIters int
 	spin      time.Duration
+	recvs     int
+	cpuprof   string
 }
 
 type result struct {
@@ -81,6 +84,8 @@ func main() {
 	flag.BoolVar(&c.jsonOut, "json", false, "print one JSON object per result on rank 0")
 	flag.IntVar(&c.reps, "reps", 3, "repetitions")
 	flag.IntVar(&c.pingIters, "pingpong", 10000, "iterations of the raw ping-pong (chain)")
+	flag.StringVar(&c.cpuprof, "cpuprofile", "", "write a CPU profile of rank 0 (mpi) or of the process (inproc) to this file")
+	flag.IntVar(&c.recvs, "recvs", 32, "receives posted at once (dagmpi.WithMaxRecvsPosted)")
 	flag.DurationVar(&c.spin, "spin", 500*time.Microsecond, "progress spin before sleeping (dagmpi.WithSpin)")
 	flag.Parse()
 	if err := run(c); err != nil {
@@ -115,6 +120,13 @@ type rankResult struct {
 }
 
 func runInproc(c config) error {
+	if c.cpuprof != "" {
+		stop, err := startProfile(c.cpuprof)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if c.shape == "skip" && c.ranks < 2 {
 		return errors.New("-shape skip needs at least 2 ranks (-ranks 2)")
 	}
@@ -160,6 +172,13 @@ func runMPI(c config) error {
 	defer mpi.Finalize()
 	world := mpi.World()
 	c.ranks = world.Size()
+	if c.cpuprof != "" && world.Rank() == 0 {
+		stop, err := startProfile(c.cpuprof)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if c.shape == "skip" && c.ranks < 2 {
 		return errors.New("-shape skip needs at least 2 ranks")
 	}
@@ -202,7 +221,7 @@ func runMPI(c config) error {
 // measure builds a Runtime over tr, runs the shape and returns this rank's
 // time.
 func measure(c config, tr dagmpi.Transport) (rankResult, error) {
-	rt, err := dagmpi.New(tr, dagmpi.WithWorkers(c.workers), dagmpi.WithWatchdog(time.Minute), dagmpi.WithSpin(c.spin))
+	rt, err := dagmpi.New(tr, dagmpi.WithWorkers(c.workers), dagmpi.WithWatchdog(time.Minute), dagmpi.WithSpin(c.spin), dagmpi.WithMaxRecvsPosted(c.recvs))
 	if err != nil {
 		return rankResult{}, err
 	}
@@ -517,4 +536,16 @@ func pingPongMPI(w *mpi.Comm, iters int) (float64, error) {
 		return 0, err
 	}
 	return d, nil
+}
+
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
