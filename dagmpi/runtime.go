@@ -209,7 +209,7 @@ func (rt *Runtime) checkSPMD() error {
 	var msg string
 	switch {
 	case !rt.cfg.pruned && (out[2] != rt.nsub || ^out[3] != rt.nsub):
-		msg = fmt.Sprintf("dagmpi: rank %d: %v: this rank submitted %d tasks, others between %d and %d",
+		msg = fmt.Sprintf("dagmpi: rank %d: %v: this rank submitted %d tasks, others between %d and %d (ranks that submit pruned streams need WithPruned)",
 			rt.me, ErrNotSPMD.Error()[len("dagmpi: "):], rt.nsub, ^out[3], out[2])
 	case out[0] != h || ^out[1] != h:
 		msg = fmt.Sprintf("dagmpi: rank %d: %v: submission hash %#x differs from another rank's (min %#x, max %#x) after %d tasks",

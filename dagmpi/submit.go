@@ -261,6 +261,14 @@ func (rt *Runtime) submitLocal(body func(*Task) error, seq uint64, name string, 
 			if mode&Read != 0 {
 				// The latest version lives on h.loc: receive it.
 				src := h.loc
+				if src == me {
+					// Unreachable through the API; fail loudly rather than
+					// wait for a message from ourselves.
+					err := &failure{kind: ErrNotSPMD, msg: fmt.Sprintf(
+						"dagmpi: rank %d: internal error: task %q (#%d) reads Data %d, recorded on this rank but never produced here", me, name, seq, h.id)}
+					rt.failLocked(err, true)
+					return err
+				}
 				v := rt.newOpLocked(opRecv)
 				v.seq, v.name, v.peer, v.rep = seq, name, src, r
 				v.pseq = rt.recvSeq[src]
