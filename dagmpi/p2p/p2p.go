@@ -219,3 +219,19 @@ func (t *Transport) Abort(msg string) {
 	mpi.Abort(t.comm, AbortCode, msg)
 	select {} // MPI_Abort returned: wait for the exit above
 }
+
+// NewRuntime creates this rank's dagmpi.Runtime over a Transport on a Dup
+// of comm. It is collective over comm. The Runtime owns the Transport:
+// Runtime.Close frees the duplicated communicator.
+func NewRuntime(comm *mpi.Comm, opts ...dagmpi.Option) (*dagmpi.Runtime, error) {
+	tr, err := New(comm)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := dagmpi.New(tr, append(opts[:len(opts):len(opts)], dagmpi.WithOwnedTransport())...)
+	if err != nil {
+		tr.Close()
+		return nil, err
+	}
+	return rt, nil
+}

@@ -88,12 +88,7 @@ func runHelper(what string) int {
 		return 2
 	}
 	defer mpi.Finalize()
-	tr, err := p2p.New(mpi.World())
-	if err != nil {
-		fmt.Println(err)
-		return 2
-	}
-	rt, err := dagmpi.New(tr, dagmpi.WithWatchdog(time.Second))
+	rt, err := p2p.NewRuntime(mpi.World(), dagmpi.WithWatchdog(time.Second))
 	if err != nil {
 		fmt.Println(err)
 		return 2
