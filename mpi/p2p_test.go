@@ -11,37 +11,9 @@ import (
 	"github.com/spmd-go/spmd/mpi"
 )
 
-// value gives a deterministic element for (rank, i) in any Elem type.
-func value[T mpi.Elem](rank, i int) T {
-	var z T
-	switch p := any(&z).(type) {
-	case *byte:
-		*p = byte(rank*31 + i)
-	case *int32:
-		*p = int32(rank*1000 + i)
-	case *int64:
-		*p = int64(rank)<<40 + int64(i)
-	case *uint64:
-		*p = uint64(rank)<<50 | uint64(i)
-	case *float32:
-		*p = float32(rank) + float32(i)/8
-	case *float64:
-		*p = float64(rank)*1e6 + float64(i) + 0.25
-	case *complex128:
-		*p = complex(float64(rank), float64(i))
-	default:
-		panic(fmt.Sprintf("no value for %T", z))
-	}
-	return z
-}
-
-func fill[T mpi.Elem](rank, n int) []T {
-	s := make([]T, n)
-	for i := range s {
-		s[i] = value[T](rank, i)
-	}
-	return s
-}
+// value and fill are the shared deterministic test data.
+func value[T mpi.Elem](rank, i int) T  { return mpitest.Value[T](rank, i) }
+func fill[T mpi.Elem](rank, n int) []T { return mpitest.Fill[T](rank, n) }
 
 // ring sends rank r's data to r+1 with Send/Recv (even ranks send first) and
 // checks what arrives from r-1.

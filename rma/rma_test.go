@@ -15,33 +15,9 @@ import (
 	"github.com/spmd-go/spmd/rma"
 )
 
-// value is a deterministic element for (rank, i) of any tested type.
-func value[T mpi.Elem](rank, i int) T {
-	var z T
-	switch p := any(&z).(type) {
-	case *float64:
-		*p = float64(rank)*1000 + float64(i) + 0.5
-	case *int32:
-		*p = int32(rank*1000 + i)
-	case *int64:
-		*p = int64(rank)<<32 + int64(i)
-	case *complex128:
-		*p = complex(float64(rank), float64(i))
-	case *byte:
-		*p = byte(rank*31 + i)
-	default:
-		panic(fmt.Sprintf("no value for %T", z))
-	}
-	return z
-}
-
-func fill[T mpi.Elem](rank, n int) []T {
-	s := make([]T, n)
-	for i := range s {
-		s[i] = value[T](rank, i)
-	}
-	return s
-}
+// value and fill are the shared deterministic test data.
+func value[T mpi.Elem](rank, i int) T  { return mpitest.Value[T](rank, i) }
+func fill[T mpi.Elem](rank, n int) []T { return mpitest.Fill[T](rank, n) }
 
 // maker creates a window of n elements with one of the flavors that know
 // their size.
