@@ -161,3 +161,48 @@ func TestInlineNotWhileWorkerBusy(t *testing.T) {
 		t.Errorf("consume ran on worker %d while another worker was busy; want a worker in [0, %d)", got, workers)
 	}
 }
+
+// TestInlineNotAfterSend: a task made ready by a send's completion (it
+// overwrites the data sent) runs on a worker: only arrivals make tasks
+// eligible, so that a producer cannot run ahead of its consumers inline.
+func TestInlineNotAfterSend(t *testing.T) {
+	checkNoLeak(t)
+	submitted := make(chan struct{})
+	var got, workers int
+	errs := spmd(t, inproc.Config{Ranks: 2, Seed: 1}, []dagmpi.Option{dagmpi.WithWorkers(1), dagmpi.WithInline(time.Hour)},
+		func(rt *dagmpi.Runtime) error {
+			x, err := newF64(rt, 1, 0, 1)
+			if err != nil {
+				return err
+			}
+			if err := rt.Submit(func(tk *dagmpi.Task) error { x.Buf(tk)[0] = 2; return nil }, x.ReadWrite(), dagmpi.Name("produce")); err != nil {
+				return err
+			}
+			if rt.Rank() == 1 {
+				<-submitted // rank 1 posts its receive only once "overwrite" waits for the send
+			}
+			if err := rt.Submit(func(tk *dagmpi.Task) error {
+				if v := x.Buf(tk)[0]; v != 2 {
+					return fmt.Errorf("read %v, want 2", v)
+				}
+				return nil
+			}, x.Read(), dagmpi.OnRank(1), dagmpi.Name("read")); err != nil {
+				return err
+			}
+			if err := rt.Submit(func(tk *dagmpi.Task) error {
+				got, workers = tk.Worker(), rt.Workers()
+				x.Buf(tk)[0] = 3
+				return nil
+			}, x.Write(), dagmpi.OnRank(0), dagmpi.Name("overwrite")); err != nil {
+				return err
+			}
+			if rt.Rank() == 0 {
+				close(submitted)
+			}
+			return rt.Wait()
+		})
+	noErrors(t, errs)
+	if got < 0 || got >= workers {
+		t.Errorf("overwrite (ready when the send of x finished) ran on worker %d, want a worker in [0, %d)", got, workers)
+	}
+}

@@ -365,9 +365,21 @@ func (p *pump) complete(done []Completion) error {
 		return firstErr
 	}
 	rt.mu.Lock()
+	// Sends first: a task that a send's completion makes ready (it
+	// overwrites the data sent) goes to a worker. Only arrivals make tasks
+	// eligible to run inline; running producers inline would let a rank
+	// outrun its consumers, whose MPI then queues (and searches) ever more
+	// unexpected messages.
+	for _, o := range ops {
+		if o.kind == opSend {
+			rt.completeLocked(o)
+		}
+	}
 	rt.holdWake, rt.held = true, 0
 	for _, o := range ops {
-		rt.completeLocked(o)
+		if o.kind == opRecv {
+			rt.completeLocked(o)
+		}
 	}
 	rt.holdWake = false
 	clear(ops)
@@ -383,8 +395,9 @@ func (p *pump) complete(done []Completion) error {
 	return nil
 }
 
-// inlineLocked runs the one ready task on the progress goroutine (see
-// WithInline) if no worker is running a task, and reports whether it did.
+// inlineLocked runs the one ready task, just made ready by an arrival, on
+// the progress goroutine (see WithInline) if no worker is running a task,
+// and reports whether it did.
 // It is called with rt.mu held, and returns with it held.
 func (p *pump) inlineLocked() bool {
 	rt := p.rt
