@@ -42,8 +42,9 @@
 // order is hashed and compared), but never block on other ranks; Wait,
 // Fetch, FetchAll and Close are collective. A Runtime's methods are called
 // from one goroutine, the submitter. Task bodies run on the Runtime's worker
-// goroutines; all Transport calls are made from its single progress
-// goroutine (Controller.Abort excepted), so an MPI transport needs
+// goroutines, or on its progress goroutine (see the scheduling rule); all
+// Transport calls are made from that single progress goroutine
+// (Controller.Abort excepted), so an MPI transport needs
 // MPI_THREAD_SERIALIZED, not MULTIPLE.
 //
 // The Runtime owns every buffer. NewData copies the initial contents.
@@ -58,11 +59,16 @@
 // and, when there is none, for the last write (WAW). A receive is a write of
 // the new replica; a send is a read of the local one. Ready tasks wait in a
 // priority queue (higher Priority first, then submission order) for one of
-// WithWorkers goroutines. Receives are posted in submission order as long
-// as the bytes in flight stay under WithMaxBytesInFlight; sends are posted
-// when their data is produced, except that a send waits for the earlier
-// send of the same pair with the same tag to be posted, because MPI matches
-// equal tags in posting order. At most WithMaxRecvsPosted receives are
+// WithWorkers goroutines, with one exception (WithInline): a task made
+// ready by a finished receive runs on the progress goroutine itself when
+// it is the only ready task and no worker is running one, unless an inline
+// body recently ran longer than the WithInline bound (50µs); its sends are
+// then posted at once, with no hand-off between goroutines. While such a
+// body runs this rank polls no transfer. Receives are posted in submission
+// order as long as the bytes in flight stay under WithMaxBytesInFlight;
+// sends are posted when their data is produced, except that a send waits
+// for the earlier send of the same pair with the same tag to be posted,
+// because MPI matches equal tags in posting order. At most WithMaxRecvsPosted receives are
 // posted at once. Submit blocks while WithMaxPending operations are
 // unfinished.
 //

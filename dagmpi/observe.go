@@ -20,6 +20,7 @@ type TaskEvent struct {
 	Seq          uint64 // submission index
 	Name         string
 	Start, End   time.Time
+	Inline       bool // run on the progress goroutine (see WithInline); Worker is then Workers()
 }
 
 // TransferEvent describes one finished send or receive. The pair (sender,

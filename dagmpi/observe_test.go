@@ -90,6 +90,9 @@ func TestGraphDOTGolden(t *testing.T) {
 	}
 }
 
+// progressTrack is the tid of the tasks run on the progress goroutine.
+const progressTrack = 1<<20 - 1
+
 func TestChromeTrace(t *testing.T) {
 	checkNoLeak(t)
 	tr := dagmpi.NewChromeTrace()
@@ -101,6 +104,7 @@ func TestChromeTrace(t *testing.T) {
 	}
 	var evs []struct {
 		Name string  `json:"name"`
+		Cat  string  `json:"cat"`
 		Ph   string  `json:"ph"`
 		Pid  int     `json:"pid"`
 		Tid  int     `json:"tid"`
@@ -115,7 +119,10 @@ func TestChromeTrace(t *testing.T) {
 	procs := 0
 	for _, e := range evs {
 		switch {
-		case e.Ph == "X" && e.Tid < 2:
+		case e.Ph == "X" && e.Cat == "task":
+			if e.Tid >= 2 && e.Tid != progressTrack {
+				t.Errorf("task %q on track %d: want a worker (0, 1) or the progress track", e.Name, e.Tid)
+			}
 			tasks[e.Name] = e.Pid
 		case e.Ph == "s":
 			starts[e.ID] = e.Pid

@@ -15,6 +15,7 @@ type config struct {
 	maxRecvs     int
 	poll         time.Duration
 	spin         time.Duration
+	inline       time.Duration
 	tagBound     int
 	ownTransport bool
 	pruned       bool
@@ -32,6 +33,7 @@ func defaultConfig() config {
 		maxRecvs:   32,
 		poll:       time.Millisecond,
 		spin:       500 * time.Microsecond,
+		inline:     50 * time.Microsecond,
 	}
 }
 
@@ -121,6 +123,24 @@ func WithSpin(d time.Duration) Option {
 			return fmt.Errorf("dagmpi: WithSpin(%v): negative duration", d)
 		}
 		c.spin = d
+		return nil
+	}
+}
+
+// WithInline sets when a task whose last input has just arrived runs on
+// the progress goroutine itself instead of a worker: when it is the only
+// ready task and no worker is running one, which saves two goroutine
+// hand-offs per remote dependency (progress to worker, worker back to
+// progress for the task's sends). While such a body runs, this rank polls
+// no transfer, so when one takes longer than max, inline runs pause for
+// 100 times that long (then the next eligible task is tried again). The
+// default max is 50µs; 0 turns inline runs off.
+func WithInline(max time.Duration) Option {
+	return func(c *config) error {
+		if max < 0 {
+			return fmt.Errorf("dagmpi: WithInline(%v): negative duration", max)
+		}
+		c.inline = max
 		return nil
 	}
 }

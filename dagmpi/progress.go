@@ -28,6 +28,8 @@ type pump struct {
 	blocked  []*op                 // sends waiting for an earlier send of the same tag
 	commT0   time.Time             // start of the current stretch with out > 0
 	ops      []*op                 // scratch for complete
+	task     Task                  // for task bodies run inline
+	noInline time.Time             // no inline run before this time
 }
 
 func (rt *Runtime) progress() {
@@ -37,6 +39,7 @@ func (rt *Runtime) progress() {
 		rt:      rt,
 		sendLow: make([]uint64, rt.size),
 		ahead:   make([]map[uint64]struct{}, rt.size),
+		task:    Task{rt: rt, worker: rt.cfg.workers},
 	}
 	var (
 		done   []Completion
@@ -362,13 +365,65 @@ func (p *pump) complete(done []Completion) error {
 		return firstErr
 	}
 	rt.mu.Lock()
+	// Sends first: a task that a send's completion makes ready (it
+	// overwrites the data sent) goes to a worker. Only arrivals make tasks
+	// eligible to run inline; running producers inline would let a rank
+	// outrun its consumers, whose MPI then queues (and searches) ever more
+	// unexpected messages.
 	for _, o := range ops {
-		rt.completeLocked(o)
+		if o.kind == opSend {
+			rt.completeLocked(o)
+		}
 	}
-	rt.mu.Unlock()
+	rt.holdWake, rt.held = true, 0
+	for _, o := range ops {
+		if o.kind == opRecv {
+			rt.completeLocked(o)
+		}
+	}
+	rt.holdWake = false
 	clear(ops)
 	p.ops = ops[:0]
+	held := rt.held
+	if held > 0 && p.inlineLocked() {
+		held--
+	}
+	for ; held > 0 && rt.idle > 0; held-- {
+		rt.workCond.Signal()
+	}
+	rt.mu.Unlock()
 	return nil
+}
+
+// inlineLocked runs the one ready task, just made ready by an arrival, on
+// the progress goroutine (see WithInline) if no worker is running a task,
+// and reports whether it did.
+// It is called with rt.mu held, and returns with it held.
+func (p *pump) inlineLocked() bool {
+	rt := p.rt
+	if rt.cfg.inline == 0 || rt.busy > 0 || rt.ready.len() != 1 || rt.stopping || rt.err != nil {
+		return false
+	}
+	t0 := time.Now()
+	if t0.Before(p.noInline) {
+		return false
+	}
+	o := rt.ready.pop()
+	rt.readyHint.Store(0)
+	o.running = rt.cfg.workers + 1
+	rt.mu.Unlock()
+
+	err := rt.run(&p.task, o)
+	if d := time.Since(t0); d > rt.cfg.inline {
+		p.noInline = t0.Add(101 * d)
+	}
+
+	rt.mu.Lock()
+	if err != nil {
+		rt.failLocked(err, true)
+	}
+	rt.completeLocked(o)
+	return true
 }
 
 // stallLocked describes what this rank waits for.
@@ -384,6 +439,8 @@ func (rt *Runtime) stallLocked(p *pump, d time.Duration) string {
 		case opTask:
 			fmt.Fprintf(&b, "task %q (#%d) ", o.name, o.seq)
 			switch {
+			case o.running > rt.cfg.workers:
+				b.WriteString("running on the progress goroutine")
 			case o.running > 0:
 				fmt.Fprintf(&b, "running on worker %d", o.running-1)
 			case o.npred > 0:

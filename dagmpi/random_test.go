@@ -17,11 +17,16 @@ type randomCase struct {
 	maxBytes                      int64
 	maxPending                    int
 	prune                         bool
+	inline                        time.Duration // WithInline if nonzero
 }
 
 func (c randomCase) String() string {
-	return fmt.Sprintf("r%d_w%d_d%d_t%d_tag%d_delay%v_bytes%d_pend%d_prune%v",
+	s := fmt.Sprintf("r%d_w%d_d%d_t%d_tag%d_delay%v_bytes%d_pend%d_prune%v",
 		c.ranks, c.workers, c.ndata, c.ntasks, c.tagBound, c.delay, c.maxBytes, c.maxPending, c.prune)
+	if c.inline != 0 {
+		s += fmt.Sprintf("_inline%v", c.inline)
+	}
+	return s
 }
 
 func runRandom(t *testing.T, c randomCase, seed int64) {
@@ -36,6 +41,9 @@ func runRandom(t *testing.T, c randomCase, seed int64) {
 	}
 	if c.prune {
 		opts = append(opts, dagmpi.WithPruned())
+	}
+	if c.inline != 0 {
+		opts = append(opts, dagmpi.WithInline(c.inline))
 	}
 	errs := spmd(t, inproc.Config{Ranks: c.ranks, Seed: seed, TagBound: c.tagBound, MaxDelay: c.delay}, opts,
 		func(rt *dagmpi.Runtime) error {
@@ -75,6 +83,9 @@ func TestRandomGraphs(t *testing.T) {
 				randomCase{ranks: ranks, workers: 2, ndata: 6, ntasks: 120, prune: prune},
 				randomCase{ranks: ranks, workers: 3, ndata: 10, ntasks: 300, tagBound: 64, delay: 300 * time.Microsecond, prune: prune},
 				randomCase{ranks: ranks, workers: 1, ndata: 4, ntasks: 200, tagBound: 2, maxBytes: 8, maxPending: 3, delay: 100 * time.Microsecond, prune: prune},
+				// Every task made ready by an arrival with no worker busy runs
+				// on the progress goroutine, whatever its length.
+				randomCase{ranks: ranks, workers: 2, ndata: 6, ntasks: 200, tagBound: 16, delay: 100 * time.Microsecond, prune: prune, inline: time.Hour},
 			)
 		}
 	}

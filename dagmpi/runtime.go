@@ -38,6 +38,9 @@ type Runtime struct {
 	userCond  sync.Cond // the submitter waits for completions
 	ready     readyHeap
 	idle      int      // workers parked on workCond
+	busy      int      // workers running a task body
+	holdWake  bool     // the progress goroutine decides whom to wake (complete)
+	held      int      // tasks made ready while holdWake
 	userWait  bool     // the submitter waits on userCond for:
 	userBelow int      // pending <= userBelow, or
 	userRep   *replica // userRep.refs == 0
@@ -339,11 +342,13 @@ func (rt *Runtime) worker(id int) {
 		o := rt.ready.pop()
 		rt.readyHint.Store(int32(rt.ready.len()))
 		o.running = id + 1
+		rt.busy++
 		rt.mu.Unlock()
 
 		err := rt.run(&t, o)
 
 		rt.mu.Lock()
+		rt.busy--
 		if err != nil {
 			rt.failLocked(err, true)
 		}
@@ -393,7 +398,8 @@ func (rt *Runtime) run(t *Task, o *op) (err error) {
 		t.op = nil
 		rt.stats.tasks.Add(1)
 		if obs != nil {
-			obs.Task(TaskEvent{Rank: rt.me, Worker: t.worker, Seq: o.seq, Name: o.name, Start: t0, End: time.Now()})
+			obs.Task(TaskEvent{Rank: rt.me, Worker: t.worker, Seq: o.seq, Name: o.name, Start: t0, End: time.Now(),
+				Inline: t.worker == rt.cfg.workers})
 		}
 	}()
 	if o.body != nil {
@@ -447,7 +453,9 @@ func (rt *Runtime) readyLocked(o *op) {
 	if o.kind == opTask {
 		rt.ready.push(o)
 		rt.readyHint.Store(int32(rt.ready.len()))
-		if rt.idle > 0 {
+		if rt.holdWake {
+			rt.held++
+		} else if rt.idle > 0 {
 			rt.workCond.Signal()
 		}
 		return

@@ -50,7 +50,9 @@ func (t *Task) Seq() uint64 { return t.op.seq }
 // Rank returns the rank running the task.
 func (t *Task) Rank() int { return t.rt.me }
 
-// Worker returns the index of the worker goroutine running the task.
+// Worker returns the index of the worker goroutine running the task, or
+// Runtime.Workers() when the task runs on the progress goroutine (see
+// WithInline).
 func (t *Task) Worker() int { return t.worker }
 
 // Submit adds a task to the graph. Every rank calls it with the same

@@ -12,7 +12,8 @@ import (
 
 // ChromeTrace is an Observer that records events for the Chrome/Perfetto
 // trace viewer (the JSON "trace event" format): one process per rank, one
-// track per worker, one track for the rank's transfers, and a flow arrow
+// track per worker, one for the tasks run on the progress goroutine (see
+// WithInline), one track for the rank's transfers, and a flow arrow
 // from each send to its receive. One ChromeTrace may observe the ranks of
 // an in-process job together; with one process per rank, each rank writes
 // its own file and the event arrays can be concatenated, because
@@ -20,7 +21,8 @@ import (
 type ChromeTrace struct {
 	mu     sync.Mutex
 	events []chromeEvent
-	ranks  map[int]int // rank -> highest worker seen
+	ranks  map[int]int  // rank -> highest worker seen
+	inline map[int]bool // ranks with tasks on the progress track
 }
 
 type chromeEvent struct {
@@ -36,13 +38,19 @@ type chromeEvent struct {
 	Args map[string]any `json:"args,omitempty"`
 }
 
-// transferTrack is the tid of a rank's transfer track.
-const transferTrack = 1 << 20
+// transferTrack is the tid of a rank's transfer track; progressTrack that
+// of its tasks run on the progress goroutine.
+const (
+	transferTrack = 1 << 20
+	progressTrack = transferTrack - 1
+)
 
 var _ Observer = (*ChromeTrace)(nil)
 
 // NewChromeTrace returns an empty trace.
-func NewChromeTrace() *ChromeTrace { return &ChromeTrace{ranks: make(map[int]int)} }
+func NewChromeTrace() *ChromeTrace {
+	return &ChromeTrace{ranks: make(map[int]int), inline: make(map[int]bool)}
+}
 
 func micros(t time.Time) float64 { return float64(t.UnixNano()) / 1e3 }
 
@@ -54,9 +62,17 @@ func (c *ChromeTrace) Task(e TaskEvent) {
 	}
 	ev := chromeEvent{Name: name, Cat: "task", Ph: "X", Ts: micros(e.Start), Dur: micros(e.End) - micros(e.Start),
 		Pid: e.Rank, Tid: e.Worker, Args: map[string]any{"seq": e.Seq}}
+	if e.Inline {
+		ev.Tid = progressTrack
+	}
 	c.mu.Lock()
 	c.events = append(c.events, ev)
-	if w, ok := c.ranks[e.Rank]; !ok || e.Worker > w {
+	if e.Inline {
+		c.inline[e.Rank] = true
+		if _, ok := c.ranks[e.Rank]; !ok {
+			c.ranks[e.Rank] = 0
+		}
+	} else if w, ok := c.ranks[e.Rank]; !ok || e.Worker > w {
 		c.ranks[e.Rank] = e.Worker
 	}
 	c.mu.Unlock()
@@ -102,6 +118,10 @@ func (c *ChromeTrace) WriteTo(w io.Writer) (int64, error) {
 	for r, n := range c.ranks {
 		workers[r] = n
 	}
+	inline := make(map[int]bool, len(c.inline))
+	for r := range c.inline {
+		inline[r] = true
+	}
 	c.mu.Unlock()
 	sort.Ints(ranks)
 	var meta []chromeEvent
@@ -112,6 +132,9 @@ func (c *ChromeTrace) WriteTo(w io.Writer) (int64, error) {
 			chromeEvent{Name: "thread_name", Ph: "M", Pid: r, Tid: transferTrack, Args: map[string]any{"name": "transfers"}})
 		for wk := 0; wk <= workers[r]; wk++ {
 			meta = append(meta, chromeEvent{Name: "thread_name", Ph: "M", Pid: r, Tid: wk, Args: map[string]any{"name": fmt.Sprintf("worker %d", wk)}})
+		}
+		if inline[r] {
+			meta = append(meta, chromeEvent{Name: "thread_name", Ph: "M", Pid: r, Tid: progressTrack, Args: map[string]any{"name": "progress (inline tasks)"}})
 		}
 	}
 	cw := &countWriter{w: w}

@@ -21,8 +21,10 @@
 //	           update metadata; their submission rate is reported
 //
 // Each result is the slowest rank's time from the start (after a collective
-// Wait) to the end of the final Wait. With -json, rank 0 prints one JSON
-// object per result.
+// Wait) to the end of the final Wait; "submit" is the slowest rank's time
+// in Submit calls, included in it. For the chain, "us/hop" is the slowest
+// rank's time from the end of its submission to the end of its Wait, per
+// task. With -json, rank 0 prints one JSON object per result.
 package main
 
 import (
@@ -53,6 +55,7 @@ type config struct {
 	reps      int
 	pingIters int
 	spin      time.Duration
+	inline    time.Duration
 	recvs     int
 	cpuprof   string
 }
@@ -70,6 +73,16 @@ type result struct {
 	// the same transport, and the chain's time per remote dependency over it.
 	PingPongUS float64 `json:"pingpong_us,omitempty"`
 	RatioToPP  float64 `json:"ratio_to_pingpong,omitempty"`
+	// SubmitS is the slowest rank's time in its Submit calls (included in
+	// Seconds). HopUS (chain only) is the slowest rank's time from the end
+	// of its submission to the end of its Wait, per task: the time per
+	// remote dependency once everything is submitted. Under mpirun each
+	// rank has one core (GOMAXPROCS=1), and the submitter, locked to the
+	// main thread, keeps it until it blocks, so no task runs while a rank
+	// submits and Seconds is close to SubmitS plus Tasks*HopUS.
+	SubmitS    float64 `json:"submit_s"`
+	HopUS      float64 `json:"hop_us,omitempty"`
+	HopToPP    float64 `json:"hop_ratio_to_pingpong,omitempty"`
 	Rep        int     `json:"rep"`
 	GoMaxProcs int     `json:"gomaxprocs"`
 }
@@ -86,6 +99,7 @@ func main() {
 	flag.IntVar(&c.pingIters, "pingpong", 10000, "iterations of the raw ping-pong (chain)")
 	flag.StringVar(&c.cpuprof, "cpuprofile", "", "write a CPU profile of rank 0 (mpi) or of the process (inproc) to this file")
 	flag.IntVar(&c.recvs, "recvs", 32, "receives posted at once (dagmpi.WithMaxRecvsPosted)")
+	flag.DurationVar(&c.inline, "inline", 50*time.Microsecond, "longest body run inline on the progress goroutine before inline runs pause; 0: never (dagmpi.WithInline)")
 	flag.DurationVar(&c.spin, "spin", 500*time.Microsecond, "progress spin before sleeping (dagmpi.WithSpin)")
 	flag.Parse()
 	if err := run(c); err != nil {
@@ -115,7 +129,8 @@ func run(c config) error {
 // rankResult is what one rank measured.
 type rankResult struct {
 	seconds float64
-	tasks   int // tasks the result counts (skip: tasks this rank submitted)
+	submit  float64 // of seconds, the time spent in Submit calls
+	tasks   int     // tasks the result counts (skip: tasks this rank submitted)
 	pp      float64
 }
 
@@ -203,13 +218,13 @@ func runMPI(c config) error {
 		}
 		mine.pp = pp
 		// Gather every rank's numbers on all ranks.
-		all := make([]float64, 3*c.ranks)
-		if err := mpi.Allgather(world, []float64{mine.seconds, float64(mine.tasks), mine.pp}, all); err != nil {
+		all := make([]float64, 4*c.ranks)
+		if err := mpi.Allgather(world, []float64{mine.seconds, float64(mine.tasks), mine.pp, mine.submit}, all); err != nil {
 			return err
 		}
 		res := make([]rankResult, c.ranks)
 		for r := range res {
-			res[r] = rankResult{seconds: all[3*r], tasks: int(all[3*r+1]), pp: all[3*r+2]}
+			res[r] = rankResult{seconds: all[4*r], tasks: int(all[4*r+1]), pp: all[4*r+2], submit: all[4*r+3]}
 		}
 		if world.Rank() == 0 {
 			report(c, rep, res)
@@ -221,7 +236,8 @@ func runMPI(c config) error {
 // measure builds a Runtime over tr, runs the shape and returns this rank's
 // time.
 func measure(c config, tr dagmpi.Transport) (rankResult, error) {
-	rt, err := dagmpi.New(tr, dagmpi.WithWorkers(c.workers), dagmpi.WithWatchdog(time.Minute), dagmpi.WithSpin(c.spin), dagmpi.WithMaxRecvsPosted(c.recvs))
+	rt, err := dagmpi.New(tr, dagmpi.WithWorkers(c.workers), dagmpi.WithWatchdog(time.Minute), dagmpi.WithSpin(c.spin), dagmpi.WithMaxRecvsPosted(c.recvs),
+		dagmpi.WithInline(c.inline))
 	if err != nil {
 		return rankResult{}, err
 	}
@@ -241,7 +257,7 @@ func incr(x *dagmpi.Data[float64]) func(*dagmpi.Task) error {
 func shape(c config, rt *dagmpi.Runtime) (rankResult, error) {
 	P, me := rt.Size(), rt.Rank()
 	var (
-		start func() error // submits and waits; the measured part
+		start func() error // submits; with the Wait after it, the measured part
 		count = c.tasks
 	)
 	switch c.shape {
@@ -252,7 +268,7 @@ func shape(c config, rt *dagmpi.Runtime) (rankResult, error) {
 					return err
 				}
 			}
-			return rt.Wait()
+			return nil
 		}
 	case "chain":
 		x, err := dagmpi.NewData(rt, 1, 0, initIf(me == 0, 1))
@@ -266,7 +282,7 @@ func shape(c config, rt *dagmpi.Runtime) (rankResult, error) {
 					return err
 				}
 			}
-			return rt.Wait()
+			return nil
 		}
 	case "fanout", "fanin":
 		width := 8 * P
@@ -318,7 +334,7 @@ func shape(c config, rt *dagmpi.Runtime) (rankResult, error) {
 				}
 				count += width + width/8
 			}
-			return rt.Wait()
+			return nil
 		}
 	case "wavefront":
 		n := max(2, int(math.Sqrt(float64(c.tasks))))
@@ -349,7 +365,7 @@ func shape(c config, rt *dagmpi.Runtime) (rankResult, error) {
 					}
 				}
 			}
-			return rt.Wait()
+			return nil
 		}
 	case "skip":
 		last := P - 1
@@ -367,7 +383,7 @@ func shape(c config, rt *dagmpi.Runtime) (rankResult, error) {
 					return err
 				}
 			}
-			return nil // the metadata path: no Wait in the measured part
+			return nil
 		}
 	}
 	if err := rt.Wait(); err != nil { // collective: everyone starts together
@@ -377,13 +393,15 @@ func shape(c config, rt *dagmpi.Runtime) (rankResult, error) {
 	if err := start(); err != nil {
 		return rankResult{}, err
 	}
-	d := time.Since(t0).Seconds()
+	sub := time.Since(t0).Seconds()
 	if c.shape == "skip" {
-		if err := rt.Wait(); err != nil {
-			return rankResult{}, err
-		}
+		// The metadata path: no Wait in the measured part.
+		return rankResult{seconds: sub, submit: sub, tasks: count}, rt.Wait()
 	}
-	return rankResult{seconds: d, tasks: count}, nil
+	if err := rt.Wait(); err != nil {
+		return rankResult{}, err
+	}
+	return rankResult{seconds: time.Since(t0).Seconds(), submit: sub, tasks: count}, nil
 }
 
 func initIf(home bool, v float64) []float64 {
@@ -409,11 +427,21 @@ func report(c config, rep int, res []rankResult) {
 		}
 		r.Tasks = res[0].tasks
 	}
+	after, counted := 0.0, res
+	if c.shape == "skip" {
+		counted = res[:len(res)-1]
+	}
+	for _, x := range counted {
+		r.SubmitS = max(r.SubmitS, x.submit)
+		after = max(after, x.seconds-x.submit)
+	}
 	r.TasksPerS = float64(r.Tasks) / r.Seconds
 	r.USPerTask = r.Seconds / float64(r.Tasks) * 1e6
 	if c.shape == "chain" && c.ranks > 1 {
 		r.PingPongUS = res[0].pp
 		r.RatioToPP = r.USPerTask / r.PingPongUS
+		r.HopUS = after / float64(r.Tasks) * 1e6
+		r.HopToPP = r.HopUS / r.PingPongUS
 	}
 	if c.jsonOut {
 		b, _ := json.Marshal(r)
@@ -421,13 +449,14 @@ func report(c config, rep int, res []rankResult) {
 		return
 	}
 	if rep == 0 {
-		fmt.Printf("# %-9s %-9s %5s %7s %10s %10s %14s %10s %10s\n", "shape", "transport", "ranks", "workers", "tasks", "seconds", "tasks/s", "us/task", "pingpong")
+		fmt.Printf("# %-9s %-9s %5s %7s %10s %10s %10s %14s %10s %10s %10s\n", "shape", "transport", "ranks", "workers", "tasks", "seconds", "submit", "tasks/s", "us/task", "pingpong", "us/hop")
 	}
-	pp := "-"
+	pp, hop := "-", "-"
 	if r.PingPongUS > 0 {
 		pp = fmt.Sprintf("%.2fus", r.PingPongUS)
+		hop = fmt.Sprintf("%.3f", r.HopUS)
 	}
-	fmt.Printf("  %-9s %-9s %5d %7d %10d %10.4f %14.0f %10.3f %10s\n", r.Shape, r.Transport, r.Ranks, r.Workers, r.Tasks, r.Seconds, r.TasksPerS, r.USPerTask, pp)
+	fmt.Printf("  %-9s %-9s %5d %7d %10d %10.4f %10.4f %14.0f %10.3f %10s %10s\n", r.Shape, r.Transport, r.Ranks, r.Workers, r.Tasks, r.Seconds, r.SubmitS, r.TasksPerS, r.USPerTask, pp, hop)
 }
 
 // pingPongInproc measures half the round trip of an 8-byte message between
