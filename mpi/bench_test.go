@@ -72,18 +72,18 @@ func TestHotPathAllocatesNothing(t *testing.T) {
 // (for example -benchtime=10000x). MPI benchmarks need every rank to run the
 // same number of iterations; the default, time-based b.N differs by rank and
 // would deadlock.
-func fixedIterations(b *testing.B) {
+func fixedIterations(b *testing.B, minRanks int) {
 	f := flag.Lookup("test.benchtime")
 	if f == nil || !strings.HasSuffix(f.Value.String(), "x") {
 		b.Skip("MPI benchmarks need a fixed iteration count: -benchtime=Nx")
 	}
-	if mpi.World().Size() < 2 {
-		b.Skip("needs 2 ranks")
+	if mpi.World().Size() < minRanks {
+		b.Skipf("needs %d ranks", minRanks)
 	}
 }
 
 func BenchmarkPingPong8B(b *testing.B) {
-	fixedIterations(b)
+	fixedIterations(b, 2)
 	c := mpi.World()
 	buf := make([]byte, 8)
 	b.SetBytes(int64(2 * len(buf)))
@@ -98,7 +98,7 @@ func BenchmarkPingPong8B(b *testing.B) {
 }
 
 func BenchmarkIsendWait8B(b *testing.B) {
-	fixedIterations(b)
+	fixedIterations(b, 2)
 	c := mpi.World()
 	buf := make([]byte, 8)
 	b.ReportAllocs()
@@ -110,7 +110,7 @@ func BenchmarkIsendWait8B(b *testing.B) {
 }
 
 func BenchmarkAllreduce1KiB(b *testing.B) {
-	fixedIterations(b)
+	fixedIterations(b, 2)
 	c := mpi.World()
 	buf := make([]float64, 128)
 	b.SetBytes(1024)
@@ -120,4 +120,28 @@ func BenchmarkAllreduce1KiB(b *testing.B) {
 	for range b.N {
 		mpi.AllreduceInPlace(c, buf, mpi.Max)
 	}
+}
+
+// BenchmarkTestsome32 polls 32 posted receives that never complete, the
+// progress loop's steady state in dagmpi/p2p. It runs on every rank alone.
+func BenchmarkTestsome32(b *testing.B) {
+	fixedIterations(b, 1)
+	c := mpi.Self()
+	reqs := make([]mpi.Request, 32)
+	bufs := make([][]byte, 32)
+	for i := range reqs {
+		bufs[i] = make([]byte, 8)
+		reqs[i], _ = mpi.Irecv(c, bufs[i], 0, i)
+	}
+	idx := make([]int, 32)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		mpi.Testsome(reqs, idx, nil)
+	}
+	b.StopTimer()
+	for i := range reqs {
+		reqs[i].Cancel()
+	}
+	mpi.Waitall(reqs, nil)
 }

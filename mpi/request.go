@@ -2,7 +2,6 @@ package mpi
 
 import (
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -283,21 +282,42 @@ func getScratch(reqs []Request, call string) (*scratch, error) {
 		s.idx = make([]int32, n)
 	}
 	s.h, s.k, s.st, s.idx = s.h[:n], s.k[:n], s.st[:n], s.idx[:n]
+	if !live() {
+		scratchPool.Put(s)
+		return nil, stateErr(call)
+	}
+	// The progress loops of the runtime call this on every poll: keep the
+	// per-request work to a compare and two stores.
 	for i := range reqs {
-		null, err := reqs[i].valid(call)
-		if err != nil {
-			scratchPool.Put(s)
-			return nil, &Error{Class: err.(*Error).Class, Code: err.(*Error).Code, Call: call, cls: clsRequest,
-				Msg: "request " + strconv.Itoa(i) + ": " + err.(*Error).Msg}
+		r := &reqs[i]
+		h := reqNull
+		if sl := r.slot; sl != nil {
+			if r.gen != sl.gen {
+				scratchPool.Put(s)
+				return nil, argErr(clsRequest, call, "request %d was already completed or freed (stale copy)", i)
+			}
+			h = r.h
 		}
-		if null {
-			s.h[i] = reqNull
-		} else {
-			s.h[i] = reqs[i].h
-		}
-		s.k[i] = reqs[i].k
+		s.h[i] = h
+		s.k[i] = r.k
 	}
 	return s, nil
+}
+
+// finishSome records the completions of the requests whose indices MPI
+// returned in s.idx[:n] (Waitany, Testany, Waitsome, Testsome).
+func finishSome(reqs []Request, s *scratch, n int) {
+	for _, j := range s.idx[:n] {
+		r := &reqs[j]
+		if r.slot == nil {
+			continue
+		}
+		if r.persistent {
+			r.h = s.h[j]
+		} else {
+			r.release()
+		}
+	}
 }
 
 // finish records completions after a multiple-completion call: a
@@ -403,7 +423,8 @@ func Waitany(reqs []Request) (int, Status, error) {
 		}
 		return Undefined, emptyStatus(), nil
 	}
-	finish(reqs, s, func(i int) bool { return i == idx })
+	s.idx[0] = int32(idx)
+	finishSome(reqs, s, 1)
 	st, err := s.st[0].status("MPI_Waitany")
 	return idx, st, err
 }
@@ -424,7 +445,8 @@ func Testany(reqs []Request) (int, bool, Status, error) {
 		}
 		return Undefined, flag, emptyStatus(), nil
 	}
-	finish(reqs, s, func(i int) bool { return i == idx })
+	s.idx[0] = int32(idx)
+	finishSome(reqs, s, 1)
 	st, err := s.st[0].status("MPI_Testany")
 	return idx, true, st, err
 }
@@ -465,14 +487,7 @@ func some(test bool, call string, reqs []Request, indices []int, statuses []Stat
 	for i := 0; i < n; i++ {
 		indices[i] = int(s.idx[i])
 	}
-	finish(reqs, s, func(i int) bool {
-		for _, j := range s.idx[:n] {
-			if int(j) == i {
-				return true
-			}
-		}
-		return false
-	})
+	finishSome(reqs, s, n)
 	if statuses != nil {
 		fillStatuses(statuses[:n], s.st, rc, call)
 	}
