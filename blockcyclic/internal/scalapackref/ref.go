@@ -22,7 +22,6 @@ static int call(int which, int a, int b, int c, int d, int e) {
 */
 import "C"
 
-
 func call(which int, a, b, c, d, e int) int {
 	return int(C.call(C.int(which), C.int(a), C.int(b), C.int(c), C.int(d), C.int(e)))
 }
