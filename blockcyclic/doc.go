@@ -1,0 +1,111 @@
+// Package blockcyclic describes how dense matrices are laid out over the
+// ranks of an MPI job, in the language of ScaLAPACK: 2D block-cyclic
+// distributions over a P x Q process grid, the 9-integer array descriptor,
+// NUMROC and the global/local/owner index maps.
+//
+// Later this package also holds distributed matrices of tiles and the
+// algorithms on them (GEMM, Cholesky, LU, QR) as task graphs of the dagmpi
+// runtime; see the TODO list at the end.
+//
+// # Process grid
+//
+// The ranks of a communicator are arranged in P process rows and Q process
+// columns. A rank's place in the grid depends on the grid order: row-major
+// (BLACS_GRIDINIT 'R', the default) or column-major ('C'). For P = 2, Q = 3:
+//
+//	row-major: rank = prow*Q + pcol     column-major: rank = pcol*P + prow
+//
+//	         pcol 0  pcol 1  pcol 2               pcol 0  pcol 1  pcol 2
+//	prow 0 |   0   |   1   |   2   |     prow 0 |   0   |   2   |   4   |
+//	prow 1 |   3   |   4   |   5   |     prow 1 |   1   |   3   |   5   |
+//
+// # Blocks dealt cyclically
+//
+// An M x N matrix is cut into MB x NB blocks (the last block row and column
+// may be partial). Block (i, j) goes to grid coordinates
+// ((RSRC + i) mod P, (CSRC + j) mod Q): block rows are dealt to process rows
+// like cards, starting at process row RSRC, and block columns to process
+// columns, starting at CSRC. With M = 9, N = 14, MB = 2, NB = 3 (5 x 5
+// blocks, the last row and column of blocks partial), P = 2, Q = 3,
+// RSRC = CSRC = 0, each block is marked with its owner's (prow, pcol):
+//
+//	      j=0   j=1   j=2   j=3   j=4
+//	i=0  (0,0) (0,1) (0,2) (0,0) (0,1)
+//	i=1  (1,0) (1,1) (1,2) (1,0) (1,1)
+//	i=2  (0,0) (0,1) (0,2) (0,0) (0,1)
+//	i=3  (1,0) (1,1) (1,2) (1,0) (1,1)
+//	i=4  (0,0) (0,1) (0,2) (0,0) (0,1)
+//
+// Each process keeps its blocks in the same relative order, as a smaller
+// grid of local blocks: global block (i, j) is local block (i / P, j / Q) on
+// its owner. Process (0, 1) (rank 1 row-major, rank 2 column-major) holds
+//
+//	              lj=0          lj=1
+//	li=0  | global (0,1) | global (0,4) |
+//	li=1  | global (2,1) | global (2,4) |
+//	li=2  | global (4,1) | global (4,4) |
+//
+// Process (0, 1) holds 3 of the 5 block rows (rows 0-1, 4-5, 8: 5 rows,
+// Numroc(9, 2, 0, 0, 2) = 5) and 2 of the 5 block columns (columns 3-5 and
+// 12-13, the partial last one: Numroc(14, 3, 1, 0, 3) = 5), so its local
+// array is 5 x 5, stored column-major with a leading dimension of at least 5.
+//
+// # Global and local indices
+//
+// Every function here is 0-based: global row g of the matrix, local row l of
+// a process's local array. The two dimensions are independent, so the index
+// maps are one-dimensional, applied to rows with (MB, RSRC, P) and to columns
+// with (NB, CSRC, Q):
+//
+//	Numroc(n, nb, iproc, isrc, nprocs)  how many of n indices iproc holds
+//	Indxg2p(g, nb, isrc, nprocs)        which process holds global index g
+//	Indxg2l(g, nb, nprocs)              g's local index on that process
+//	Indxl2g(l, nb, iproc, isrc, nprocs) the global index of local index l on iproc
+//
+// Relation to ScaLAPACK (Fortran, 1-based indices, 0-based process
+// coordinates): Numroc is NUMROC with the same arguments;
+// Indxg2p(g, ...) = INDXG2P(g+1, ...); Indxg2l(g, ...) = INDXG2L(g+1, ...) - 1;
+// Indxl2g(l, ...) = INDXL2G(l+1, ...) - 1. ScaLAPACK's dummy arguments (IPROC
+// of INDXG2P, IPROC and ISRCPROC of INDXG2L) are omitted. Process
+// coordinates, counts and descriptor values are identical. The descriptor
+// entry constants DTYPE_ ... LLD_ are ScaLAPACK's minus one (Go arrays are
+// 0-based); the values stored in a Desc are exactly ScaLAPACK's.
+//
+// # Local and collective calls
+//
+// Everything in this package so far is local: pure arithmetic on integers,
+// safe for concurrent use, no MPI calls, no thread level required, no
+// buffers. A Distribution gives the same answer on every rank, which is how
+// ranks agree on owners without communicating.
+//
+// # Misuse and errors
+//
+// Invalid arguments to the index maps (block size or process count below
+// one, a process coordinate outside the grid, a negative index) are
+// programming errors and panic with a constant "blockcyclic: ..." message.
+// A descriptor is data that may come from a user, so NewDesc returns a
+// *DescError naming the field and ScaLAPACK's INFO instead.
+//
+// # TODO
+//
+//   - Layouts: 1D block and 1D cyclic (by rows and by columns), 2D block, and
+//     3D (P x Q x R, replicated along R) for 2.5D algorithms, each a
+//     Distribution.
+//   - Descriptors from a live grid: GridInfo from an MPI Cartesian
+//     communicator; checking that the grid fits the communicator.
+//   - A distributed matrix of contiguous tiles; scatter from and gather to
+//     one rank (gonum mat.Dense); redistribution between any two layouts;
+//     conversion to and from ScaLAPACK's local column-major array.
+//   - Algorithms as dagmpi task graphs: GEMM (SUMMA, 2.5D), POTRF/POTRS/POSV,
+//     TRSM, SYRK, GETRF/GETRS/GESV, GEQRF/GELS, with scaled-residual tests.
+//
+// # Testing against ScaLAPACK
+//
+// The default tests compare the index maps with a brute-force deal of every
+// global index. With ScaLAPACK installed (Debian: libscalapack-openmpi-dev),
+//
+//	go test -tags scalapack ./blockcyclic
+//
+// also compares them with ScaLAPACK's own NUMROC, INDXG2P, INDXG2L and
+// INDXL2G through cgo. Without the tag nothing here needs ScaLAPACK or cgo.
+package blockcyclic
