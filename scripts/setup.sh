@@ -3,7 +3,8 @@
 # quick when everything is present. Runs as root, or uses sudo.
 #
 #   scripts/setup.sh            Open MPI, OpenBLAS, pkg-config, Go modules
-#   SPMD_WITH_MPICH=1 scripts/setup.sh   also MPICH (for the -tags mpich tests)
+#   SPMD_WITH_MPICH=1 scripts/setup.sh   also MPICH (for the -tags mpich tests) and
+#                                        ScaLAPACK (the -tags scalapack oracle tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,7 @@ fi
 
 pkgs=(gcc make pkg-config libopenmpi-dev openmpi-bin libopenblas-dev)
 if [ "${SPMD_WITH_MPICH:-0}" = 1 ]; then
-	pkgs+=(mpich libmpich-dev)
+	pkgs+=(mpich libmpich-dev libscalapack-openmpi-dev)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -38,5 +38,12 @@ if command -v mpiexec.mpich >/dev/null 2>&1 && pkg-config --exists mpich; then
 else
 	echo "MPICH not installed: skipping the -tags mpich run (SPMD_WITH_MPICH=1 scripts/setup.sh)"
 fi
+if [ -e /usr/lib/x86_64-linux-gnu/libscalapack-openmpi.so ] || ldconfig -p 2>/dev/null | grep -q libscalapack-openmpi; then
+	step "blockcyclic against the real ScaLAPACK (-tags scalapack)"
+	go vet -tags scalapack ./blockcyclic/...
+	go test -count=1 -tags scalapack ./blockcyclic/...
+else
+	echo "ScaLAPACK not installed: skipping the -tags scalapack run"
+fi
 echo
 echo "all tests passed"
