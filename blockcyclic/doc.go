@@ -50,6 +50,21 @@
 // 12-13, the partial last one: Numroc(14, 3, 1, 0, 3) = 5), so its local
 // array is 5 x 5, stored column-major with a leading dimension of at least 5.
 //
+// # Other layouts
+//
+// Every layout is a Distribution: Owner(i, j) and LocalBlock(i, j) for block
+// (i, j), Size() ranks. Besides Cyclic2D:
+//
+//   - Block1D (NewBlock1D): the n block rows (ByRows) or block columns
+//     (ByCols) cut into P contiguous bands of W = ceil(n / P) blocks, band r
+//     on rank r, ScaLAPACK-style: the last ranks may get fewer blocks, or
+//     none (n = 5, P = 4: bands of 2, 2, 1, 0). Block row k is local block
+//     row k mod W; the other dimension is not split. It needs n, and indices
+//     along the split dimension must be below n.
+//   - Cyclic1D (NewCyclic1D): block row (ByRows) or block column (ByCols) k
+//     on rank (src + k) mod P, as local block row (or column) k / P. It is
+//     Cyclic2D over a P x 1 (or 1 x P) grid.
+//
 // # Global and local indices
 //
 // Every function here is 0-based: global row g of the matrix, local row l of
@@ -88,9 +103,8 @@
 //
 // # TODO
 //
-//   - Layouts: 1D block and 1D cyclic (by rows and by columns), 2D block, and
-//     3D (P x Q x R, replicated along R) for 2.5D algorithms, each a
-//     Distribution.
+//   - Layouts: 2D block, and 3D (P x Q x R, replicated along R) for 2.5D
+//     algorithms, each a Distribution. (1D block and 1D cyclic are done.)
 //   - Descriptors from a live grid: GridInfo from an MPI Cartesian
 //     communicator; checking that the grid fits the communicator.
 //   - A distributed matrix of contiguous tiles; scatter from and gather to

@@ -13,6 +13,7 @@ const (
 	errBlockRange = "blockcyclic: block index out of range"
 	errRankRange  = "blockcyclic: rank out of range"
 	errBadOrder   = "blockcyclic: unknown grid order"
+	errBadAxis    = "blockcyclic: unknown axis"
 )
 
 // DescError reports a descriptor that ScaLAPACK's DESCINIT would reject.

@@ -1,0 +1,315 @@
+package blockcyclic
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// refBlock is the brute-force reference of a contiguous block layout of n
+// items over p processes: the band width is the smallest w with w*p >= n,
+// and the items are handed out in order, w to a process before moving to the
+// next one.
+func refBlock(n, p int) dealt {
+	w := 0
+	for w*p < n {
+		w++
+	}
+	d := dealt{owner: make([]int, n), local: make([]int, n), global: make([][]int, p)}
+	r := 0
+	for k := 0; k < n; k++ {
+		if len(d.global[r]) == w {
+			r++
+		}
+		d.owner[k] = r
+		d.local[k] = len(d.global[r])
+		d.global[r] = append(d.global[r], k)
+	}
+	return d
+}
+
+// checkDist checks every block of an mt x nt grid of blocks of d against
+// want (owner rank and local block), and that every rank's blocks fill its
+// local grid of lmt x lnt = counts(rank) blocks, each slot exactly once.
+func checkDist(t *testing.T, name string, d Distribution, mt, nt int,
+	want func(i, j int) (rank, li, lj int), counts func(rank int) (lmt, lnt int)) {
+	t.Helper()
+	seen := make(map[[3]int]bool) // (rank, li, lj)
+	for i := 0; i < mt; i++ {
+		for j := 0; j < nt; j++ {
+			wr, wli, wlj := want(i, j)
+			owner := d.Owner(i, j)
+			li, lj := d.LocalBlock(i, j)
+			if owner != wr || li != wli || lj != wlj {
+				t.Fatalf("%s, %d x %d blocks: block (%d, %d) on rank %d as (%d, %d), want rank %d as (%d, %d)",
+					name, mt, nt, i, j, owner, li, lj, wr, wli, wlj)
+			}
+			if owner < 0 || owner >= d.Size() {
+				t.Fatalf("%s: block (%d, %d) on rank %d of %d", name, i, j, owner, d.Size())
+			}
+			key := [3]int{owner, li, lj}
+			if seen[key] {
+				t.Fatalf("%s: two blocks at local (%d, %d) on rank %d", name, li, lj, owner)
+			}
+			seen[key] = true
+		}
+	}
+	total := 0
+	for rank := 0; rank < d.Size(); rank++ {
+		lmt, lnt := counts(rank)
+		total += lmt * lnt
+		for li := 0; li < lmt; li++ {
+			for lj := 0; lj < lnt; lj++ {
+				if !seen[[3]int{rank, li, lj}] {
+					t.Fatalf("%s, %d x %d blocks: rank %d holds %d x %d blocks but local (%d, %d) is empty",
+						name, mt, nt, rank, lmt, lnt, li, lj)
+				}
+			}
+		}
+	}
+	if total != mt*nt {
+		t.Fatalf("%s, %d x %d blocks: local grids hold %d blocks in all", name, mt, nt, total)
+	}
+}
+
+// TestBlock1DBruteForce checks every 1D block layout of up to 7 ranks and up
+// to 9 blocks along the split dimension (more ranks than blocks, a single
+// rank, empty last ranks) against refBlock, and against the block-cyclic
+// index maps with block size ceil(n / P).
+func TestBlock1DBruteForce(t *testing.T) {
+	const other = 3 // blocks along the dimension that is not split
+	for _, axis := range []Axis{ByRows, ByCols} {
+		for p := 1; p <= 7; p++ {
+			for n := 0; n <= 9; n++ {
+				d, err := NewBlock1D(p, axis, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ref := refBlock(n, p)
+				name := fmt.Sprintf("Block1D %v p=%d n=%d", axis, p, n)
+				mt, nt := axis.join(n, other)
+				checkDist(t, name, d, mt, nt,
+					func(i, j int) (int, int, int) {
+						k, o := axis.split(i, j)
+						li, lj := axis.join(ref.local[k], o)
+						return ref.owner[k], li, lj
+					},
+					func(rank int) (int, int) {
+						first, count := d.Band(rank)
+						if count != len(ref.global[rank]) || count > 0 && first != ref.global[rank][0] {
+							t.Fatalf("%s: Band(%d) = %d, %d, want %v", name, rank, first, count, ref.global[rank])
+						}
+						return axis.join(count, other)
+					})
+				for k := 0; k < n; k++ {
+					i, j := axis.join(k, 0)
+					if o := d.Owner(i, j); o != Indxg2p(k, d.Width(), 0, p) {
+						t.Fatalf("%s: owner of %d is %d, Indxg2p says %d", name, k, o, Indxg2p(k, d.Width(), 0, p))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestCyclic1DBruteForce checks every 1D cyclic layout of up to 5 ranks,
+// every source and up to 9 blocks against the element-wise deal with a block
+// size of one, and against Cyclic2D over a P x 1 (or 1 x P) grid.
+func TestCyclic1DBruteForce(t *testing.T) {
+	const other = 3
+	for _, axis := range []Axis{ByRows, ByCols} {
+		for p := 1; p <= 5; p++ {
+			for src := 0; src < p; src++ {
+				d, err := NewCyclic1D(p, axis, src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				gp, gq := axis.join(p, 1)
+				rs, cs := axis.join(src, 0)
+				c2, err := NewCyclic2D(gp, gq, RowMajor, rs, cs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for n := 0; n <= 9; n++ {
+					ref := deal(layout1D{n, 1, p, src})
+					name := fmt.Sprintf("Cyclic1D %v p=%d src=%d n=%d", axis, p, src, n)
+					mt, nt := axis.join(n, other)
+					checkDist(t, name, d, mt, nt,
+						func(i, j int) (int, int, int) {
+							k, o := axis.split(i, j)
+							li, lj := axis.join(ref.local[k], o)
+							if c2.Owner(i, j) != ref.owner[k] {
+								t.Fatalf("%s: Cyclic2D disagrees on block (%d, %d)", name, i, j)
+							}
+							return ref.owner[k], li, lj
+						},
+						func(rank int) (int, int) { return axis.join(d.LocalBlocks(n, rank), other) })
+				}
+			}
+		}
+	}
+}
+
+func TestNew1DErrors(t *testing.T) {
+	for _, c := range []struct {
+		p    int
+		axis Axis
+		n    int
+	}{{0, ByRows, 1}, {2, Axis(2), 1}, {2, ByCols, -1}} {
+		if _, err := NewBlock1D(c.p, c.axis, c.n); err == nil {
+			t.Errorf("NewBlock1D%+v: no error", c)
+		}
+	}
+	for _, c := range []struct {
+		p    int
+		axis Axis
+		src  int
+	}{{0, ByRows, 0}, {2, Axis(-1), 0}, {2, ByCols, 2}, {2, ByRows, -1}} {
+		if _, err := NewCyclic1D(c.p, c.axis, c.src); err == nil {
+			t.Errorf("NewCyclic1D%+v: no error", c)
+		}
+	}
+}
+
+func TestLayoutsPanic(t *testing.T) {
+	b, _ := NewBlock1D(3, ByRows, 5)
+	bc, _ := NewBlock1D(3, ByCols, 5)
+	c, _ := NewCyclic1D(3, ByCols, 1)
+	for _, x := range []struct {
+		name string
+		f    func()
+		msg  string
+	}{
+		{"Block1D row past n", func() { b.Owner(5, 0) }, errBlockRange},
+		{"Block1D negative column", func() { b.LocalBlock(0, -1) }, errBlockRange},
+		{"Block1D ByCols column past n", func() { bc.LocalBlock(0, 5) }, errBlockRange},
+		{"Block1D Band rank", func() { b.Band(3) }, errRankRange},
+		{"Cyclic1D negative row", func() { c.Owner(-1, 0) }, errBlockRange},
+		{"Cyclic1D negative column", func() { c.LocalBlock(0, -1) }, errBlockRange},
+		{"Cyclic1D LocalBlocks rank", func() { c.LocalBlocks(4, 3) }, errProcRange},
+	} {
+		t.Run(x.name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r != x.msg {
+					t.Errorf("panic %v, want %q", r, x.msg)
+				}
+			}()
+			x.f()
+		})
+	}
+}
+
+// distTable prints the owner and local block of every block of an mt x nt
+// grid of blocks, then one line per rank from counts.
+func distTable(header string, d Distribution, mt, nt int, counts func(rank int) string) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# %s; %d x %d blocks\n", header, mt, nt)
+	fmt.Fprintf(&b, "# owner rank of block (i, j)\n")
+	for i := 0; i < mt; i++ {
+		for j := 0; j < nt; j++ {
+			fmt.Fprintf(&b, "%3d", d.Owner(i, j))
+		}
+		b.WriteByte('\n')
+	}
+	fmt.Fprintf(&b, "# local block (li,lj) of block (i, j) on its owner\n")
+	for i := 0; i < mt; i++ {
+		for j := 0; j < nt; j++ {
+			li, lj := d.LocalBlock(i, j)
+			fmt.Fprintf(&b, " (%d,%d)", li, lj)
+		}
+		b.WriteByte('\n')
+	}
+	fmt.Fprintf(&b, "# blocks held by each rank\n")
+	for rank := 0; rank < d.Size(); rank++ {
+		fmt.Fprintf(&b, "%d: %s\n", rank, counts(rank))
+	}
+	return b.Bytes()
+}
+
+// checkGolden compares got with testdata/owners/name, or rewrites it under
+// -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "owners", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs; got\n%s\nwant\n%s\n(run with -update if the change is intended)",
+			path, got, want)
+	}
+}
+
+func axisName(a Axis) string {
+	if a == ByCols {
+		return "cols"
+	}
+	return "rows"
+}
+
+// TestLayoutGolden compares the owner tables of the other layouts with
+// testdata/owners/. Regenerate with
+//
+//	go test ./blockcyclic -run 'TestOwnerGolden|TestLayoutGolden' -update
+//
+// and review the diff.
+func TestLayoutGolden(t *testing.T) {
+	for _, l := range []struct {
+		p      int
+		axis   Axis
+		mt, nt int
+	}{
+		{3, ByRows, 7, 3}, // bands of 3, 3, 1
+		{4, ByCols, 2, 5}, // bands of 2, 2, 1, 0
+		{5, ByRows, 3, 2}, // more ranks than blocks
+		{1, ByCols, 3, 4},
+	} {
+		n, _ := l.axis.split(l.mt, l.nt)
+		name := fmt.Sprintf("block1d_%s_p%d_%dx%d.txt", axisName(l.axis), l.p, l.mt, l.nt)
+		t.Run(name, func(t *testing.T) {
+			d, err := NewBlock1D(l.p, l.axis, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			header := fmt.Sprintf("Block1D: %d ranks, %v, %d blocks, width %d", l.p, l.axis, n, d.Width())
+			checkGolden(t, name, distTable(header, d, l.mt, l.nt, func(rank int) string {
+				first, count := d.Band(rank)
+				return fmt.Sprintf("band [%d, %d)", first, first+count)
+			}))
+		})
+	}
+	for _, l := range []struct {
+		p, src int
+		axis   Axis
+		mt, nt int
+	}{
+		{3, 0, ByRows, 7, 3},
+		{4, 2, ByCols, 2, 6},
+		{5, 3, ByRows, 3, 2}, // more ranks than blocks
+	} {
+		name := fmt.Sprintf("cyclic1d_%s_p%d_src%d_%dx%d.txt", axisName(l.axis), l.p, l.src, l.mt, l.nt)
+		t.Run(name, func(t *testing.T) {
+			d, err := NewCyclic1D(l.p, l.axis, l.src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, _ := l.axis.split(l.mt, l.nt)
+			header := fmt.Sprintf("Cyclic1D: %d ranks, %v, source %d", l.p, l.axis, l.src)
+			checkGolden(t, name, distTable(header, d, l.mt, l.nt, func(rank int) string {
+				return fmt.Sprintf("%d", d.LocalBlocks(n, rank))
+			}))
+		})
+	}
+}
