@@ -64,6 +64,11 @@
 //   - Cyclic1D (NewCyclic1D): block row (ByRows) or block column (ByCols) k
 //     on rank (src + k) mod P, as local block row (or column) k / P. It is
 //     Cyclic2D over a P x 1 (or 1 x P) grid.
+//   - Block2D (NewBlock2D): mt x nt blocks over a P x Q grid, block rows cut
+//     into P contiguous bands of ceil(mt / P), block columns into Q bands of
+//     ceil(nt / Q); block (i, j) on grid coordinates (i / WR, j / WC) as
+//     local block (i mod WR, j mod WC). Ranks are numbered on the grid in
+//     row- or column-major order, as for Cyclic2D.
 //
 // # Global and local indices
 //
@@ -103,8 +108,8 @@
 //
 // # TODO
 //
-//   - Layouts: 2D block, and 3D (P x Q x R, replicated along R) for 2.5D
-//     algorithms, each a Distribution. (1D block and 1D cyclic are done.)
+//   - Layouts: 3D (P x Q x R, replicated along R) for 2.5D algorithms, a
+//     Distribution. (1D block, 1D cyclic and 2D block are done.)
 //   - Descriptors from a live grid: GridInfo from an MPI Cartesian
 //     communicator; checking that the grid fits the communicator.
 //   - A distributed matrix of contiguous tiles; scatter from and gather to

@@ -313,3 +313,131 @@ func TestLayoutGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestBlock2DBruteForce checks every 2D block layout on grids up to 4 x 4,
+// both orders, and up to 6 x 6 blocks (1 x P, P x 1, more ranks than blocks
+// in either dimension, empty bands) against refBlock on each dimension.
+func TestBlock2DBruteForce(t *testing.T) {
+	for p := 1; p <= 4; p++ {
+		for q := 1; q <= 4; q++ {
+			for _, order := range []Order{RowMajor, ColMajor} {
+				for mt := 0; mt <= 6; mt++ {
+					for nt := 0; nt <= 6; nt++ {
+						d, err := NewBlock2D(p, q, order, mt, nt)
+						if err != nil {
+							t.Fatal(err)
+						}
+						rows, cols := refBlock(mt, p), refBlock(nt, q)
+						name := fmt.Sprintf("Block2D %dx%d %v", p, q, order)
+						checkDist(t, name, d, mt, nt,
+							func(i, j int) (int, int, int) {
+								return gridRank(p, q, order, rows.owner[i], cols.owner[j]), rows.local[i], cols.local[j]
+							},
+							func(rank int) (int, int) {
+								pr, pc := d.Coords(rank)
+								if d.Rank(pr, pc) != rank {
+									t.Fatalf("%s: Rank(Coords(%d)) = %d", name, rank, d.Rank(pr, pc))
+								}
+								r0, rn := d.RowBand(pr)
+								c0, cn := d.ColBand(pc)
+								if rn != len(rows.global[pr]) || rn > 0 && r0 != rows.global[pr][0] ||
+									cn != len(cols.global[pc]) || cn > 0 && c0 != cols.global[pc][0] {
+									t.Fatalf("%s %dx%d blocks: bands of (%d, %d) are [%d+%d) x [%d+%d), want %v x %v",
+										name, mt, nt, pr, pc, r0, rn, c0, cn, rows.global[pr], cols.global[pc])
+								}
+								return rn, cn
+							})
+					}
+				}
+			}
+		}
+	}
+	// The grid numbering is Cyclic2D's.
+	d, _ := NewBlock2D(2, 3, ColMajor, 4, 6)
+	c, _ := NewCyclic2D(2, 3, ColMajor, 0, 0)
+	for rank := 0; rank < 6; rank++ {
+		pr, pc := d.Coords(rank)
+		if cr, cc := c.Coords(rank); pr != cr || pc != cc {
+			t.Errorf("rank %d at (%d, %d), Cyclic2D says (%d, %d)", rank, pr, pc, cr, cc)
+		}
+	}
+}
+
+func TestNewBlock2DErrors(t *testing.T) {
+	for _, c := range []struct {
+		p, q   int
+		order  Order
+		mt, nt int
+	}{
+		{0, 1, RowMajor, 1, 1},
+		{1, -1, RowMajor, 1, 1},
+		{2, 2, Order(7), 1, 1},
+		{2, 2, RowMajor, -1, 0},
+		{2, 2, ColMajor, 0, -1},
+	} {
+		if _, err := NewBlock2D(c.p, c.q, c.order, c.mt, c.nt); err == nil {
+			t.Errorf("NewBlock2D%+v: no error", c)
+		}
+	}
+}
+
+func TestBlock2DPanic(t *testing.T) {
+	d, _ := NewBlock2D(2, 3, RowMajor, 4, 5)
+	for _, x := range []struct {
+		name string
+		f    func()
+		msg  string
+	}{
+		{"row past mt", func() { d.Owner(4, 0) }, errBlockRange},
+		{"column past nt", func() { d.LocalBlock(0, 5) }, errBlockRange},
+		{"negative row", func() { d.Owner(-1, 0) }, errBlockRange},
+		{"RowBand", func() { d.RowBand(2) }, errProcRange},
+		{"ColBand", func() { d.ColBand(-1) }, errProcRange},
+		{"Rank", func() { d.Rank(0, 3) }, errProcRange},
+		{"Coords", func() { d.Coords(6) }, errRankRange},
+	} {
+		t.Run(x.name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r != x.msg {
+					t.Errorf("panic %v, want %q", r, x.msg)
+				}
+			}()
+			x.f()
+		})
+	}
+}
+
+func TestBlock2DGolden(t *testing.T) {
+	for _, l := range []struct {
+		p, q   int
+		order  Order
+		mt, nt int
+	}{
+		{2, 3, RowMajor, 5, 5},
+		{2, 3, ColMajor, 5, 5},
+		{1, 4, RowMajor, 3, 6}, // 1 x P
+		{3, 1, ColMajor, 6, 3}, // P x 1
+		{3, 2, RowMajor, 2, 1}, // more ranks than blocks
+		{4, 2, ColMajor, 5, 7}, // bands of 2, 2, 1, 0 rows
+	} {
+		order := "row"
+		if l.order == ColMajor {
+			order = "col"
+		}
+		name := fmt.Sprintf("block2d_%dx%d_%s_%dx%d.txt", l.p, l.q, order, l.mt, l.nt)
+		t.Run(name, func(t *testing.T) {
+			d, err := NewBlock2D(l.p, l.q, l.order, l.mt, l.nt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wr, wc := d.Widths()
+			header := fmt.Sprintf("Block2D: %d x %d grid, %v, widths %d x %d", l.p, l.q, l.order, wr, wc)
+			checkGolden(t, name, distTable(header, d, l.mt, l.nt, func(rank int) string {
+				pr, pc := d.Coords(rank)
+				r0, rn := d.RowBand(pr)
+				c0, cn := d.ColBand(pc)
+				return fmt.Sprintf("%d,%d: rows [%d, %d) x cols [%d, %d)", pr, pc, r0, r0+rn, c0, c0+cn)
+			}))
+		})
+	}
+}
