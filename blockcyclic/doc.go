@@ -65,10 +65,17 @@
 //     on rank (src + k) mod P, as local block row (or column) k / P. It is
 //     Cyclic2D over a P x 1 (or 1 x P) grid.
 //   - Block2D (NewBlock2D): mt x nt blocks over a P x Q grid, block rows cut
-//     into P contiguous bands of ceil(mt / P), block columns into Q bands of
-//     ceil(nt / Q); block (i, j) on grid coordinates (i / WR, j / WC) as
+//     into P contiguous bands of WR = ceil(mt / P), block columns into Q
+//     bands of WC = ceil(nt / Q); block (i, j) on grid coordinates
+//     (i / WR, j / WC) as
 //     local block (i mod WR, j mod WC). Ranks are numbered on the grid in
 //     row- or column-major order, as for Cyclic2D.
+//   - Cyclic3D (NewCyclic3D): the layout of 2.5D algorithms over a
+//     P x Q x R grid, R layers each holding a full copy of the matrix in the
+//     Cyclic2D layout over P x Q. Ranks are numbered layer by layer: the rank
+//     at (prow, pcol) of layer l is l*P*Q + Cyclic2D.Rank(prow, pcol), so
+//     layer 0 is ranks 0 to P*Q-1. Owner returns the copy on layer 0, Owners
+//     all R copies (layer 0 first); LocalBlock is the same on every layer.
 //
 // # Global and local indices
 //
@@ -108,8 +115,6 @@
 //
 // # TODO
 //
-//   - Layouts: 3D (P x Q x R, replicated along R) for 2.5D algorithms, a
-//     Distribution. (1D block, 1D cyclic and 2D block are done.)
 //   - Descriptors from a live grid: GridInfo from an MPI Cartesian
 //     communicator; checking that the grid fits the communicator.
 //   - A distributed matrix of contiguous tiles; scatter from and gather to

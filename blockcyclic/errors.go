@@ -14,6 +14,7 @@ const (
 	errRankRange  = "blockcyclic: rank out of range"
 	errBadOrder   = "blockcyclic: unknown grid order"
 	errBadAxis    = "blockcyclic: unknown axis"
+	errLayerRange = "blockcyclic: layer out of range"
 )
 
 // DescError reports a descriptor that ScaLAPACK's DESCINIT would reject.

@@ -441,3 +441,193 @@ func TestBlock2DGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestCyclic3DBruteForce checks every P x Q x R grid up to 3 x 3 x 3, both
+// orders and every source, on up to 5 x 4 blocks, against the element-wise
+// deal of each dimension: the owners of each block, their numbering layer
+// by layer, and every replica's local slots, each used once.
+func TestCyclic3DBruteForce(t *testing.T) {
+	for p := 1; p <= 3; p++ {
+		for q := 1; q <= 3; q++ {
+			for r := 1; r <= 3; r++ {
+				for _, order := range []Order{RowMajor, ColMajor} {
+					for rsrc := 0; rsrc < p; rsrc++ {
+						for csrc := 0; csrc < q; csrc++ {
+							d, err := NewCyclic3D(p, q, r, order, rsrc, csrc)
+							if err != nil {
+								t.Fatal(err)
+							}
+							for _, mt := range []int{0, 1, 2, 5} {
+								for _, nt := range []int{0, 1, 3, 4} {
+									checkCyclic3D(t, d, mt, nt)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func checkCyclic3D(t *testing.T, d Cyclic3D, mt, nt int) {
+	t.Helper()
+	p, q, r := d.Grid()
+	c := d.Layer()
+	rsrc, csrc := c.Source()
+	name := fmt.Sprintf("Cyclic3D %dx%dx%d %v src (%d, %d), %d x %d blocks", p, q, r, c.Order(), rsrc, csrc, mt, nt)
+	rows := deal(layout1D{mt, 1, p, rsrc})
+	cols := deal(layout1D{nt, 1, q, csrc})
+	// rankOf numbers the grid by the definition in the doc comment.
+	rankOf := func(pr, pc, l int) int {
+		if c.Order() == RowMajor {
+			return l*p*q + pr*q + pc
+		}
+		return l*p*q + pc*p + pr
+	}
+	for rank := 0; rank < d.Size(); rank++ {
+		pr, pc, l := d.Coords(rank)
+		if rankOf(pr, pc, l) != rank || d.Rank(pr, pc, l) != rank {
+			t.Fatalf("%s: Coords(%d) = (%d, %d, %d)", name, rank, pr, pc, l)
+		}
+	}
+	seen := make(map[[3]int]bool)
+	var owners []int
+	for i := 0; i < mt; i++ {
+		for j := 0; j < nt; j++ {
+			owners = d.Owners(owners[:0], i, j)
+			if len(owners) != r {
+				t.Fatalf("%s: block (%d, %d) has %d owners", name, i, j, len(owners))
+			}
+			for l, o := range owners {
+				if want := rankOf(rows.owner[i], cols.owner[j], l); o != want {
+					t.Fatalf("%s: block (%d, %d) on layer %d at rank %d, want %d", name, i, j, l, o, want)
+				}
+			}
+			if d.Owner(i, j) != owners[0] {
+				t.Fatalf("%s: Owner(%d, %d) = %d, not layer 0's %d", name, i, j, d.Owner(i, j), owners[0])
+			}
+			li, lj := d.LocalBlock(i, j)
+			if li != rows.local[i] || lj != cols.local[j] {
+				t.Fatalf("%s: block (%d, %d) local (%d, %d), want (%d, %d)",
+					name, i, j, li, lj, rows.local[i], cols.local[j])
+			}
+			for _, o := range owners {
+				key := [3]int{o, li, lj}
+				if seen[key] {
+					t.Fatalf("%s: two blocks at local (%d, %d) on rank %d", name, li, lj, o)
+				}
+				seen[key] = true
+			}
+		}
+	}
+	for rank := 0; rank < d.Size(); rank++ {
+		pr, pc, _ := d.Coords(rank)
+		lmt, lnt := d.LocalBlocks(mt, nt, rank)
+		if lmt != len(rows.global[pr]) || lnt != len(cols.global[pc]) {
+			t.Fatalf("%s: rank %d holds %d x %d, want %d x %d", name, rank, lmt, lnt,
+				len(rows.global[pr]), len(cols.global[pc]))
+		}
+		for li := 0; li < lmt; li++ {
+			for lj := 0; lj < lnt; lj++ {
+				if !seen[[3]int{rank, li, lj}] {
+					t.Fatalf("%s: rank %d local (%d, %d) is empty", name, rank, li, lj)
+				}
+			}
+		}
+	}
+}
+
+func TestCyclic3DOwnersNoAlloc(t *testing.T) {
+	d, _ := NewCyclic3D(2, 3, 4, ColMajor, 1, 2)
+	buf := make([]int, 0, 4)
+	if n := testing.AllocsPerRun(100, func() { buf = d.Owners(buf[:0], 3, 5) }); n != 0 {
+		t.Errorf("Owners allocates %v times", n)
+	}
+}
+
+func TestNewCyclic3DErrors(t *testing.T) {
+	for _, c := range []struct {
+		p, q, r    int
+		order      Order
+		rsrc, csrc int
+	}{
+		{2, 2, 0, RowMajor, 0, 0},
+		{0, 2, 2, RowMajor, 0, 0},
+		{2, 2, 2, Order(3), 0, 0},
+		{2, 2, 2, ColMajor, 0, 2},
+	} {
+		if _, err := NewCyclic3D(c.p, c.q, c.r, c.order, c.rsrc, c.csrc); err == nil {
+			t.Errorf("NewCyclic3D%+v: no error", c)
+		}
+	}
+}
+
+func TestCyclic3DPanic(t *testing.T) {
+	d, _ := NewCyclic3D(2, 2, 3, RowMajor, 0, 0)
+	for _, x := range []struct {
+		name string
+		f    func()
+		msg  string
+	}{
+		{"Owner", func() { d.Owner(-1, 0) }, errBlockRange},
+		{"Owners", func() { d.Owners(nil, 0, -1) }, errBlockRange},
+		{"LocalBlock", func() { d.LocalBlock(-1, 0) }, errBlockRange},
+		{"Rank layer", func() { d.Rank(0, 0, 3) }, errLayerRange},
+		{"Rank prow", func() { d.Rank(2, 0, 0) }, errProcRange},
+		{"Coords", func() { d.Coords(12) }, errRankRange},
+		{"LocalBlocks", func() { d.LocalBlocks(2, 2, -1) }, errRankRange},
+	} {
+		t.Run(x.name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r != x.msg {
+					t.Errorf("panic %v, want %q", r, x.msg)
+				}
+			}()
+			x.f()
+		})
+	}
+}
+
+func TestCyclic3DGolden(t *testing.T) {
+	for _, l := range []struct {
+		p, q, r    int
+		order      Order
+		rsrc, csrc int
+		mt, nt     int
+	}{
+		{2, 2, 2, RowMajor, 0, 0, 4, 4},
+		{2, 3, 2, ColMajor, 1, 0, 5, 5},
+		{1, 3, 3, RowMajor, 0, 1, 2, 4}, // 1 x Q layers
+		{3, 1, 2, ColMajor, 0, 0, 2, 2}, // more ranks per layer than block rows
+	} {
+		order := "row"
+		if l.order == ColMajor {
+			order = "col"
+		}
+		name := fmt.Sprintf("cyclic3d_%dx%dx%d_%s_src%d%d_%dx%d.txt", l.p, l.q, l.r, order, l.rsrc, l.csrc, l.mt, l.nt)
+		t.Run(name, func(t *testing.T) {
+			d, err := NewCyclic3D(l.p, l.q, l.r, l.order, l.rsrc, l.csrc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			header := fmt.Sprintf("Cyclic3D: %d x %d x %d grid, %v, source (%d, %d); owner on layer 0",
+				l.p, l.q, l.r, l.order, l.rsrc, l.csrc)
+			got := distTable(header, d, l.mt, l.nt, func(rank int) string {
+				pr, pc, layer := d.Coords(rank)
+				lmt, lnt := d.LocalBlocks(l.mt, l.nt, rank)
+				return fmt.Sprintf("%d,%d,%d: %d x %d", pr, pc, layer, lmt, lnt)
+			})
+			var b bytes.Buffer
+			b.Write(got)
+			fmt.Fprintf(&b, "# all owners of block (i, j), layer 0 first\n")
+			for i := 0; i < l.mt; i++ {
+				for j := 0; j < l.nt; j++ {
+					fmt.Fprintf(&b, " %v", d.Owners(nil, i, j))
+				}
+				b.WriteByte('\n')
+			}
+			checkGolden(t, name, b.Bytes())
+		})
+	}
+}
