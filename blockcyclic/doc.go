@@ -1,7 +1,8 @@
 // Package blockcyclic describes how dense matrices are laid out over the
 // ranks of an MPI job, in the language of ScaLAPACK: 2D block-cyclic
 // distributions over a P x Q process grid, the 9-integer array descriptor,
-// NUMROC and the global/local/owner index maps.
+// NUMROC and the global/local/owner index maps; also 1D block, 1D cyclic,
+// 2D block and the replicated 3D layout of 2.5D algorithms.
 //
 // Later this package also holds distributed matrices of tiles and the
 // algorithms on them (GEMM, Cholesky, LU, QR) as task graphs of the dagmpi
@@ -67,9 +68,8 @@
 //   - Block2D (NewBlock2D): mt x nt blocks over a P x Q grid, block rows cut
 //     into P contiguous bands of WR = ceil(mt / P), block columns into Q
 //     bands of WC = ceil(nt / Q); block (i, j) on grid coordinates
-//     (i / WR, j / WC) as
-//     local block (i mod WR, j mod WC). Ranks are numbered on the grid in
-//     row- or column-major order, as for Cyclic2D.
+//     (i / WR, j / WC) as local block (i mod WR, j mod WC). Ranks are
+//     numbered on the grid in row- or column-major order, as for Cyclic2D.
 //   - Cyclic3D (NewCyclic3D): the layout of 2.5D algorithms over a
 //     P x Q x R grid, R layers each holding a full copy of the matrix in the
 //     Cyclic2D layout over P x Q. Ranks are numbered layer by layer: the rank
