@@ -91,29 +91,35 @@ func (d Cyclic2D) Source() (rsrc, csrc int) { return d.rsrc, d.csrc }
 func (d Cyclic2D) Size() int { return d.p * d.q }
 
 // Rank returns the rank at grid coordinates (prow, pcol).
-func (d Cyclic2D) Rank(prow, pcol int) int {
-	if prow < 0 || prow >= d.p || pcol < 0 || pcol >= d.q {
+func (d Cyclic2D) Rank(prow, pcol int) int { return gridRank(d.p, d.q, d.order, prow, pcol) }
+
+// Coords returns the grid coordinates of rank.
+func (d Cyclic2D) Coords(rank int) (prow, pcol int) { return gridCoords(d.p, d.q, d.order, rank) }
+
+// gridRank returns the rank at (prow, pcol) of a p x q grid in order.
+func gridRank(p, q int, order Order, prow, pcol int) int {
+	if prow < 0 || prow >= p || pcol < 0 || pcol >= q {
 		panic(errProcRange)
 	}
-	switch d.order {
+	switch order {
 	case RowMajor:
-		return prow*d.q + pcol
+		return prow*q + pcol
 	case ColMajor:
-		return pcol*d.p + prow
+		return pcol*p + prow
 	}
 	panic(errBadOrder)
 }
 
-// Coords returns the grid coordinates of rank.
-func (d Cyclic2D) Coords(rank int) (prow, pcol int) {
-	if rank < 0 || rank >= d.p*d.q {
+// gridCoords is the inverse of gridRank.
+func gridCoords(p, q int, order Order, rank int) (prow, pcol int) {
+	if rank < 0 || rank >= p*q {
 		panic(errRankRange)
 	}
-	switch d.order {
+	switch order {
 	case RowMajor:
-		return rank / d.q, rank % d.q
+		return rank / q, rank % q
 	case ColMajor:
-		return rank % d.p, rank / d.p
+		return rank % p, rank / p
 	}
 	panic(errBadOrder)
 }

@@ -1,7 +1,8 @@
 // Package blockcyclic describes how dense matrices are laid out over the
 // ranks of an MPI job, in the language of ScaLAPACK: 2D block-cyclic
 // distributions over a P x Q process grid, the 9-integer array descriptor,
-// NUMROC and the global/local/owner index maps.
+// NUMROC and the global/local/owner index maps; also 1D block, 1D cyclic,
+// 2D block and the replicated 3D layout of 2.5D algorithms.
 //
 // Later this package also holds distributed matrices of tiles and the
 // algorithms on them (GEMM, Cholesky, LU, QR) as task graphs of the dagmpi
@@ -50,6 +51,32 @@
 // 12-13, the partial last one: Numroc(14, 3, 1, 0, 3) = 5), so its local
 // array is 5 x 5, stored column-major with a leading dimension of at least 5.
 //
+// # Other layouts
+//
+// Every layout is a Distribution: Owner(i, j) and LocalBlock(i, j) for block
+// (i, j), Size() ranks. Besides Cyclic2D:
+//
+//   - Block1D (NewBlock1D): the n block rows (ByRows) or block columns
+//     (ByCols) cut into P contiguous bands of W = ceil(n / P) blocks, band r
+//     on rank r, ScaLAPACK-style: the last ranks may get fewer blocks, or
+//     none (n = 5, P = 4: bands of 2, 2, 1, 0). Block row k is local block
+//     row k mod W; the other dimension is not split. It needs n, and indices
+//     along the split dimension must be below n.
+//   - Cyclic1D (NewCyclic1D): block row (ByRows) or block column (ByCols) k
+//     on rank (src + k) mod P, as local block row (or column) k / P. It is
+//     Cyclic2D over a P x 1 (or 1 x P) grid.
+//   - Block2D (NewBlock2D): mt x nt blocks over a P x Q grid, block rows cut
+//     into P contiguous bands of WR = ceil(mt / P), block columns into Q
+//     bands of WC = ceil(nt / Q); block (i, j) on grid coordinates
+//     (i / WR, j / WC) as local block (i mod WR, j mod WC). Ranks are
+//     numbered on the grid in row- or column-major order, as for Cyclic2D.
+//   - Cyclic3D (NewCyclic3D): the layout of 2.5D algorithms over a
+//     P x Q x R grid, R layers each holding a full copy of the matrix in the
+//     Cyclic2D layout over P x Q. Ranks are numbered layer by layer: the rank
+//     at (prow, pcol) of layer l is l*P*Q + Cyclic2D.Rank(prow, pcol), so
+//     layer 0 is ranks 0 to P*Q-1. Owner returns the copy on layer 0, Owners
+//     all R copies (layer 0 first); LocalBlock is the same on every layer.
+//
 // # Global and local indices
 //
 // Every function here is 0-based: global row g of the matrix, local row l of
@@ -88,9 +115,6 @@
 //
 // # TODO
 //
-//   - Layouts: 1D block and 1D cyclic (by rows and by columns), 2D block, and
-//     3D (P x Q x R, replicated along R) for 2.5D algorithms, each a
-//     Distribution.
 //   - Descriptors from a live grid: GridInfo from an MPI Cartesian
 //     communicator; checking that the grid fits the communicator.
 //   - A distributed matrix of contiguous tiles; scatter from and gather to

@@ -13,6 +13,8 @@ const (
 	errBlockRange = "blockcyclic: block index out of range"
 	errRankRange  = "blockcyclic: rank out of range"
 	errBadOrder   = "blockcyclic: unknown grid order"
+	errBadAxis    = "blockcyclic: unknown axis"
+	errLayerRange = "blockcyclic: layer out of range"
 )
 
 // DescError reports a descriptor that ScaLAPACK's DESCINIT would reject.
