@@ -11,8 +11,7 @@ import (
 	"github.com/spmd-go/spmd/mpi"
 )
 
-// value and fill are the shared deterministic test data.
-func value[T mpi.Elem](rank, i int) T  { return mpitest.Value[T](rank, i) }
+// fill is the shared deterministic test data.
 func fill[T mpi.Elem](rank, n int) []T { return mpitest.Fill[T](rank, n) }
 
 // ring sends rank r's data to r+1 with Send/Recv (even ranks send first) and

@@ -15,8 +15,7 @@ import (
 	"github.com/spmd-go/spmd/rma"
 )
 
-// value and fill are the shared deterministic test data.
-func value[T mpi.Elem](rank, i int) T  { return mpitest.Value[T](rank, i) }
+// fill is the shared deterministic test data.
 func fill[T mpi.Elem](rank, n int) []T { return mpitest.Fill[T](rank, n) }
 
 // maker creates a window of n elements with one of the flavors that know
