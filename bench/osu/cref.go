@@ -1,7 +1,7 @@
 package main
 
 // The C reference loops behind -compare-c. Each one is the C twin of a Go
-// loop in p2p.go or coll.go and must stay structurally identical to it: same
+// loop in p2p.go, coll.go or onesided.go and must stay structurally identical to it: same
 // calls in the same order, same buffers (the Go ones, passed for the duration
 // of the call only), same datatype, same tags, same iteration and warm-up
 // counts, the return code of every MPI call checked, the clock read at the
@@ -94,6 +94,48 @@ static double ref_coll(int op, void *s, void *r, int size, int iters, int skip) 
 	}
 	return timer;
 }
+
+// One-sided operations; the order matches the rma* constants in onesided.go.
+enum { REF_PUT, REF_GET, REF_ACC };
+
+// ref_rma is the C twin of goOneSided: a window of winsize bytes from
+// MPI_Win_allocate (disp_unit 1, MPI_ERRORS_RETURN); rank 0 locks rank 1
+// (shared) once, then per iteration issues window operations of size bytes
+// to displacement 0 of rank 1 (MPI_Put from buf, MPI_Get into buf, or
+// MPI_Accumulate with MPI_SUM over MPI_INT8_T) and MPI_Win_flush(1), and
+// unlocks after the loop; every rank then meets at a barrier and frees the
+// window. Returns the timed seconds on rank 0, 0 elsewhere (-1 on an MPI
+// error).
+static double ref_rma(int rank, int op, void *buf, int winsize, int size, int window, int iters, int skip) {
+	void *base;
+	MPI_Win win;
+	double t = 0;
+	int ok = 1;
+	if (MPI_Win_allocate(winsize, 1, MPI_INFO_NULL, MPI_COMM_WORLD, &base, &win) != MPI_SUCCESS) return -1;
+	if (MPI_Win_set_errhandler(win, MPI_ERRORS_RETURN) != MPI_SUCCESS) ok = 0;
+	if (ok && rank == 0) {
+		double t0 = 0;
+		if (MPI_Win_lock(MPI_LOCK_SHARED, 1, 0, win) != MPI_SUCCESS) ok = 0;
+		for (int i = 0; ok && i < iters + skip; i++) {
+			if (i == skip) t0 = MPI_Wtime();
+			for (int j = 0; ok && j < window; j++) {
+				int rc;
+				switch (op) {
+				case REF_PUT: rc = MPI_Put(buf, size, MPI_BYTE, 1, 0, size, MPI_BYTE, win); break;
+				case REF_GET: rc = MPI_Get(buf, size, MPI_BYTE, 1, 0, size, MPI_BYTE, win); break;
+				default: rc = MPI_Accumulate(buf, size, MPI_INT8_T, 1, 0, size, MPI_INT8_T, MPI_SUM, win); break;
+				}
+				if (rc != MPI_SUCCESS) ok = 0;
+			}
+			if (ok && MPI_Win_flush(1, win) != MPI_SUCCESS) ok = 0;
+		}
+		t = MPI_Wtime() - t0;
+		if (ok && MPI_Win_unlock(1, win) != MPI_SUCCESS) ok = 0;
+	}
+	if (MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS) ok = 0;
+	if (MPI_Win_free(&win) != MPI_SUCCESS) ok = 0;
+	return ok ? t : -1;
+}
 */
 import "C"
 
@@ -140,4 +182,10 @@ func cBandwidth(rank int, bidir bool, s, r, ack []byte, size, window, iters, ski
 // cCollective is the C twin of goCollective.
 func cCollective(op collOp, s, r []byte, size, iters, skip int) (float64, error) {
 	return cResult(C.ref_coll(C.int(op), ptr(s), ptr(r), C.int(size), C.int(iters), C.int(skip)))
+}
+
+// cOneSided is the C twin of goOneSided.
+func cOneSided(rank int, op rmaOp, buf []byte, winSize, size, window, iters, skip int) (float64, error) {
+	return cResult(C.ref_rma(C.int(rank), C.int(op), ptr(buf), C.int(winSize), C.int(size), C.int(window),
+		C.int(iters), C.int(skip)))
 }

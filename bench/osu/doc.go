@@ -6,8 +6,10 @@
 //	mpirun -np 2 ./osu latency
 //	mpirun -np 4 ./osu allreduce -m 1024:1048576 -compare-c
 //
-// Tests: latency, bw, bibw (exactly 2 ranks); allreduce, bcast, alltoall,
-// allgather, reduce, barrier (any number of ranks). Only rank 0 prints.
+// Tests: latency, bw, bibw and the one-sided put-latency, get-latency,
+// acc-latency, put-bw, get-bw (exactly 2 ranks); allreduce, bcast,
+// alltoall, allgather, reduce, barrier (any number of ranks). Only rank 0
+// prints.
 //
 // # Layout
 //
@@ -35,6 +37,22 @@
 // and rank 0 reports the sum over ranks divided by the number of ranks, with
 // the min and max for -f. Bcast and Reduce use root 0. Reductions are
 // MPI_SUM.
+//
+// One-sided tests use OSU's defaults: window creation MPI_Win_allocate
+// (rma.Allocate), synchronisation MPI_Win_flush. Every rank allocates a
+// window of the largest size (-m MAX); rank 0, the origin, locks rank 1
+// (shared) once, then each iteration issues one operation (latency tests)
+// or a window of -W operations (bandwidth tests) of size bytes to
+// displacement 0 of rank 1 and flushes rank 1; it unlocks after the loop,
+// and rank 1 only waits at a barrier. put: MPI_Put; get: MPI_Get; acc:
+// MPI_Accumulate with MPI_SUM over int8. Latency is the time per
+// iteration; bandwidth is size*W bytes per iteration, 10^6 bytes per
+// second. Unlike OSU's bandwidth tests, the operations of a window all
+// target displacement 0 (OSU spreads them over a window of size*W bytes).
+// These tests print no empty line first, and name the window creation and
+// the synchronisation under the title, as OSU does. Defaults: sizes
+// 1:4194304, latency schedule for the latency tests, bw's for the
+// bandwidth tests.
 //
 // Messages are bytes: []byte (MPI_BYTE) for data movement and []int8
 // (MPI_INT8_T) for reductions, because MPI_SUM is not defined on MPI_BYTE.

@@ -40,7 +40,14 @@ func (p *printer) header() {
 		return
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n# spmd Go %s\n", p.t.title)
+	if p.t.class == onesided {
+		// One-sided tests print no empty line first, and name the
+		// window creation and synchronisation.
+		fmt.Fprintf(&b, "# spmd Go %s\n", p.t.title)
+		b.WriteString("# Window creation: MPI_Win_allocate\n# Synchronization: MPI_Win_flush\n")
+	} else {
+		fmt.Fprintf(&b, "\n# spmd Go %s\n", p.t.title)
+	}
 	if p.t.class == barrier {
 		b.WriteString("# Avg Latency(us)")
 	} else {

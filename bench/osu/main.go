@@ -17,9 +17,10 @@ import (
 type class int
 
 const (
-	p2p     class = iota // exactly 2 ranks; rank 0's measurement is the result
-	coll                 // average over ranks of each rank's average time
-	barrier              // like coll, without a size column
+	p2p      class = iota // exactly 2 ranks; rank 0's measurement is the result
+	coll                  // average over ranks of each rank's average time
+	barrier               // like coll, without a size column
+	onesided              // exactly 2 ranks, rank 0 origin, rank 1 target; rank 0's measurement
 )
 
 // test describes one subcommand.
@@ -32,6 +33,8 @@ type test struct {
 	unit    string
 	op      collOp // collectives only
 	bidir   bool   // bibw
+	rop     rmaOp  // one-sided tests only
+	rmaBW   bool   // one-sided bandwidth: a window of operations per flush
 	defMin  int
 	defMax  int
 	// iterations and warm-up iterations for a message of size bytes, unless
@@ -68,6 +71,16 @@ var tests = []*test{
 		unit: "MB/s", defMin: 1, defMax: mib, sched: bwSched},
 	{name: "bibw", title: "MPI Bi-Directional Bandwidth Test", class: p2p, header: "Bandwidth (MB/s)",
 		cHeader: "C Bandwidth(MB/s)", unit: "MB/s", bidir: true, defMin: 1, defMax: mib, sched: bwSched},
+	{name: "put-latency", title: "MPI_Put Latency Test", class: onesided, rop: rmaPut, header: "Latency (us)",
+		cHeader: "C Latency(us)", unit: "us", defMin: 1, defMax: 4 * mib, sched: latencySched},
+	{name: "get-latency", title: "MPI_Get latency Test", class: onesided, rop: rmaGet, header: "Latency (us)",
+		cHeader: "C Latency(us)", unit: "us", defMin: 1, defMax: 4 * mib, sched: latencySched},
+	{name: "acc-latency", title: "MPI_Accumulate latency Test", class: onesided, rop: rmaAcc, header: "Latency (us)",
+		cHeader: "C Latency(us)", unit: "us", defMin: 1, defMax: 4 * mib, sched: latencySched},
+	{name: "put-bw", title: "MPI_Put Bandwidth Test", class: onesided, rop: rmaPut, rmaBW: true,
+		header: "Bandwidth (MB/s)", cHeader: "C Bandwidth(MB/s)", unit: "MB/s", defMin: 1, defMax: 4 * mib, sched: bwSched},
+	{name: "get-bw", title: "MPI_Get Bandwidth Test", class: onesided, rop: rmaGet, rmaBW: true,
+		header: "Bandwidth (MB/s)", cHeader: "C Bandwidth(MB/s)", unit: "MB/s", defMin: 1, defMax: 4 * mib, sched: bwSched},
 	{name: "allreduce", title: "MPI Allreduce Latency Test", class: coll, op: collAllreduce},
 	{name: "bcast", title: "MPI Broadcast Latency Test", class: coll, op: collBcast},
 	{name: "alltoall", title: "MPI Alltoall Latency Test", class: coll, op: collAlltoall},
@@ -78,7 +91,7 @@ var tests = []*test{
 
 func init() {
 	for _, t := range tests {
-		if t.class != p2p {
+		if t.class == coll || t.class == barrier {
 			t.header, t.cHeader, t.unit = "Avg Latency(us)", "C Latency(us)", "us"
 			t.defMin, t.defMax, t.sched = 1, mib, collSched
 		}
@@ -130,7 +143,7 @@ func parseArgs(args []string, stderr io.Writer) (*test, *options, error) {
 	sizes := fs.String("m", "", "message sizes `MIN:MAX` in bytes (or just MAX), doubling from MIN")
 	fs.IntVar(&o.iters, "i", 0, "timed iterations per size (default: the test's schedule, see the package doc)")
 	fs.IntVar(&o.skip, "x", -1, "warm-up iterations per size (default: the test's schedule)")
-	fs.IntVar(&o.window, "W", 64, "window of nonblocking sends per iteration (bw, bibw)")
+	fs.IntVar(&o.window, "W", 64, "window of nonblocking sends or one-sided operations per iteration (bw, bibw, put-bw, get-bw)")
 	fs.BoolVar(&o.full, "f", false, "also print Min and Max latency over ranks and the iteration count (collectives)")
 	fs.BoolVar(&o.compareC, "compare-c", false, "also run the C reference loop for each size and print its value and the Go/C ratio")
 	fs.BoolVar(&o.cFirst, "c-first", false, "with -compare-c, run the C loop before the Go loop for each size")
@@ -172,7 +185,7 @@ func parseArgs(args []string, stderr io.Writer) (*test, *options, error) {
 		return nil, nil, errors.New("osu: -x must not be negative")
 	case o.window < 1 || o.window > 1<<14:
 		return nil, nil, errors.New("osu: -W must be in 1..16384")
-	case o.full && t.class == p2p:
+	case o.full && (t.class == p2p || t.class == onesided):
 		return nil, nil, fmt.Errorf("osu: -f applies to the collective tests, not to %s", t.name)
 	}
 	return t, o, nil

@@ -44,6 +44,7 @@ func TestParseArgsErrors(t *testing.T) {
 		{"latency", "-m", "8:4"},
 		{"latency", "-m", "x"},
 		{"latency", "-f"},
+		{"put-latency", "-f"},
 		{"bw", "-W", "0"},
 		{"allreduce", "-i", "-1"},
 		{"allreduce", "-thread", "many"},
@@ -161,6 +162,24 @@ func checkTable(t *testing.T, out, title, header string, cols, first, last int) 
 	}
 }
 
+// checkOneSided checks the layout of a one-sided test: no empty line
+// first, the title, the window creation and synchronisation lines, then
+// what checkTable checks.
+func checkOneSided(t *testing.T, out, title, header string, cols, first, last int) {
+	t.Helper()
+	lines := strings.SplitN(out, "\n", 4)
+	want := []string{"# spmd Go " + title, "# Window creation: MPI_Win_allocate", "# Synchronization: MPI_Win_flush"}
+	if len(lines) < 4 {
+		t.Fatalf("output too short:\n%s", out)
+	}
+	for i, w := range want {
+		if lines[i] != w {
+			t.Errorf("line %d = %q, want %q", i, lines[i], w)
+		}
+	}
+	checkTable(t, "\n"+lines[0]+"\n"+lines[3], title, header, cols, first, last)
+}
+
 func TestMpirunTables(t *testing.T) {
 	bin := osuBinary(t)
 	t.Run("latency", func(t *testing.T) {
@@ -193,6 +212,16 @@ func TestMpirunTables(t *testing.T) {
 		}
 		lines[3] = fmt.Sprintf("%-*s%*s", sizeWidth, "# Size", headerWidth, "Avg Latency(us)")
 		checkTable(t, strings.Join(lines, "\n"), "MPI Allreduce Latency Test", lines[3], 5, 4, 32)
+	})
+	t.Run("put-latency", func(t *testing.T) {
+		out := mpirunOSU(t, bin, 2, "put-latency", "-m", "1:16", "-i", "50", "-x", "5")
+		checkOneSided(t, out, "MPI_Put Latency Test", "# Size          Latency (us)", 1, 1, 16)
+	})
+	t.Run("get-bw-compare-c", func(t *testing.T) {
+		out := mpirunOSU(t, bin, 2, "get-bw", "-m", "64:256", "-i", "5", "-x", "1", "-W", "8", "-compare-c")
+		checkOneSided(t, out, "MPI_Get Bandwidth Test",
+			fmt.Sprintf("%-*s%*s%*s%*s", sizeWidth, "# Size", headerWidth, "Bandwidth (MB/s)",
+				fieldWidth, "C Bandwidth(MB/s)", fieldWidth, "Go/C"), 3, 64, 256)
 	})
 	t.Run("barrier", func(t *testing.T) {
 		out := mpirunOSU(t, bin, 3, "barrier", "-i", "20", "-x", "2")

@@ -57,7 +57,7 @@ func newBuffers(t *test, o *options, np int) *buffers {
 // after a barrier and with its own warm-up iterations.
 func run(c *mpi.Comm, t *test, o *options, out io.Writer) error {
 	rank, np := c.Rank(), c.Size()
-	if t.class == p2p && np != 2 {
+	if (t.class == p2p || t.class == onesided) && np != 2 {
 		return &sizeError{test: t.name, np: np}
 	}
 	b := newBuffers(t, o, np)
@@ -72,7 +72,7 @@ func run(c *mpi.Comm, t *test, o *options, out io.Writer) error {
 	}
 	for _, size := range sizes {
 		iters, skip := o.schedule(t, size)
-		rw := row{size: size, iters: iters, skip: skip, hasMin: t.class != p2p}
+		rw := row{size: size, iters: iters, skip: skip, hasMin: t.class == coll || t.class == barrier}
 		rw.hasC = o.compareC
 		for _, useC := range o.loops() {
 			res, err := measure(c, t, o, b, size, iters, skip, useC)
@@ -129,6 +129,30 @@ func measure(c *mpi.Comm, t *test, o *options, b *buffers, size, iters, skip int
 		}
 		us := sec * 1e6 / float64(2*iters)
 		return result{avg: us, min: us, max: us}, nil
+	case t.class == onesided:
+		window, buf := 1, b.s
+		if t.rmaBW {
+			window = o.window
+		}
+		if t.rop == rmaGet {
+			buf = b.r
+		}
+		winSize := max(o.max, 1)
+		if useC {
+			sec, err = cOneSided(rank, t.rop, buf, winSize, size, window, iters, skip)
+		} else {
+			sec, err = goOneSided(c, rank, t.rop, buf, winSize, size, window, iters, skip)
+		}
+		if err != nil {
+			return result{}, err
+		}
+		var v float64
+		if t.rmaBW {
+			v = float64(size) * float64(iters) * float64(window) / 1e6 / sec
+		} else {
+			v = sec * 1e6 / float64(iters)
+		}
+		return result{avg: v, min: v, max: v}, nil
 	case t.class == p2p:
 		if useC {
 			sec, err = cBandwidth(rank, t.bidir, b.s, b.r, b.ack, size, o.window, iters, skip)
