@@ -131,33 +131,15 @@ var goldenLayouts = []struct {
 }
 
 func ownerTable(d Cyclic2D, mt, nt int) []byte {
-	var b bytes.Buffer
 	p, q := d.Grid()
 	rsrc, csrc := d.Source()
-	fmt.Fprintf(&b, "# Cyclic2D: %d x %d grid, %v, source (%d, %d); %d x %d blocks\n",
-		p, q, d.Order(), rsrc, csrc, mt, nt)
-	fmt.Fprintf(&b, "# owner rank of block (i, j)\n")
-	for i := 0; i < mt; i++ {
-		for j := 0; j < nt; j++ {
-			fmt.Fprintf(&b, "%3d", d.Owner(i, j))
-		}
-		b.WriteByte('\n')
-	}
-	fmt.Fprintf(&b, "# local block (li,lj) of block (i, j) on its owner\n")
-	for i := 0; i < mt; i++ {
-		for j := 0; j < nt; j++ {
-			li, lj := d.LocalBlock(i, j)
-			fmt.Fprintf(&b, " (%d,%d)", li, lj)
-		}
-		b.WriteByte('\n')
-	}
-	fmt.Fprintf(&b, "# local blocks held by each rank (rank: prow,pcol: rows x cols)\n")
-	for rank := 0; rank < d.Size(); rank++ {
-		pr, pc := d.Coords(rank)
-		lmt, lnt := d.LocalBlocks(mt, nt, pr, pc)
-		fmt.Fprintf(&b, "%d: %d,%d: %d x %d\n", rank, pr, pc, lmt, lnt)
-	}
-	return b.Bytes()
+	header := fmt.Sprintf("Cyclic2D: %d x %d grid, %v, source (%d, %d)", p, q, d.Order(), rsrc, csrc)
+	return distTableWith(header, "local blocks held by each rank (rank: prow,pcol: rows x cols)", d, mt, nt,
+		func(rank int) string {
+			pr, pc := d.Coords(rank)
+			lmt, lnt := d.LocalBlocks(mt, nt, pr, pc)
+			return fmt.Sprintf("%d,%d: %d x %d", pr, pc, lmt, lnt)
+		})
 }
 
 // TestOwnerGolden compares owner tables with testdata/owners/. Regenerate

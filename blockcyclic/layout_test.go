@@ -204,6 +204,11 @@ func TestLayoutsPanic(t *testing.T) {
 // distTable prints the owner and local block of every block of an mt x nt
 // grid of blocks, then one line per rank from counts.
 func distTable(header string, d Distribution, mt, nt int, counts func(rank int) string) []byte {
+	return distTableWith(header, "blocks held by each rank", d, mt, nt, counts)
+}
+
+// distTableWith is distTable with the heading of the per-rank lines given.
+func distTableWith(header, perRank string, d Distribution, mt, nt int, counts func(rank int) string) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# %s; %d x %d blocks\n", header, mt, nt)
 	fmt.Fprintf(&b, "# owner rank of block (i, j)\n")
@@ -221,7 +226,7 @@ func distTable(header string, d Distribution, mt, nt int, counts func(rank int) 
 		}
 		b.WriteByte('\n')
 	}
-	fmt.Fprintf(&b, "# blocks held by each rank\n")
+	fmt.Fprintf(&b, "# %s\n", perRank)
 	for rank := 0; rank < d.Size(); rank++ {
 		fmt.Fprintf(&b, "%d: %s\n", rank, counts(rank))
 	}
