@@ -180,6 +180,10 @@ func checkOneSided(t *testing.T, out, title, header string, cols, first, last in
 	checkTable(t, "\n"+lines[0]+"\n"+lines[3], title, header, cols, first, last)
 }
 
+// bwCompareHeader is the column header of a bandwidth test with -compare-c.
+var bwCompareHeader = fmt.Sprintf("%-*s%*s%*s%*s", sizeWidth, "# Size", headerWidth, "Bandwidth (MB/s)",
+	fieldWidth, "C Bandwidth(MB/s)", fieldWidth, "Go/C")
+
 func TestMpirunTables(t *testing.T) {
 	bin := osuBinary(t)
 	t.Run("latency", func(t *testing.T) {
@@ -189,8 +193,7 @@ func TestMpirunTables(t *testing.T) {
 	t.Run("bw-compare-c", func(t *testing.T) {
 		out := mpirunOSU(t, bin, 2, "bw", "-m", "1024:4096", "-i", "5", "-x", "1", "-W", "8", "-compare-c")
 		checkTable(t, out, "MPI Bandwidth Test",
-			fmt.Sprintf("%-*s%*s%*s%*s", sizeWidth, "# Size", headerWidth, "Bandwidth (MB/s)",
-				fieldWidth, "C Bandwidth(MB/s)", fieldWidth, "Go/C"), 3, 1024, 4096)
+			bwCompareHeader, 3, 1024, 4096)
 	})
 	t.Run("allreduce-full-compare-c", func(t *testing.T) {
 		out := mpirunOSU(t, bin, 2, "allreduce", "-m", "4:32", "-i", "20", "-x", "2", "-f", "-compare-c")
@@ -220,8 +223,7 @@ func TestMpirunTables(t *testing.T) {
 	t.Run("get-bw-compare-c", func(t *testing.T) {
 		out := mpirunOSU(t, bin, 2, "get-bw", "-m", "64:256", "-i", "5", "-x", "1", "-W", "8", "-compare-c")
 		checkOneSided(t, out, "MPI_Get Bandwidth Test",
-			fmt.Sprintf("%-*s%*s%*s%*s", sizeWidth, "# Size", headerWidth, "Bandwidth (MB/s)",
-				fieldWidth, "C Bandwidth(MB/s)", fieldWidth, "Go/C"), 3, 64, 256)
+			bwCompareHeader, 3, 64, 256)
 	})
 	t.Run("barrier", func(t *testing.T) {
 		out := mpirunOSU(t, bin, 3, "barrier", "-i", "20", "-x", "2")
