@@ -139,6 +139,11 @@ func (rt *Runtime) Size() int { return rt.size }
 // Workers returns the number of worker goroutines.
 func (rt *Runtime) Workers() int { return rt.cfg.workers }
 
+// Pruned reports whether the Runtime was created WithPruned: libraries that
+// generate task graphs use it to decide whether to leave out the tasks this
+// rank takes no part in (calling Data.ProducedOn in their place).
+func (rt *Runtime) Pruned() bool { return rt.cfg.pruned }
+
 // Err returns the error that ended the job, or nil.
 func (rt *Runtime) Err() error {
 	rt.mu.Lock()
