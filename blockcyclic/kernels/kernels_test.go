@@ -443,3 +443,46 @@ func TestMisusePanics(t *testing.T) {
 		}()
 	}
 }
+
+// TestConcurrent runs kernels from several goroutines at once, as the
+// runtime's workers do, and checks every result: OpenBLAS with one thread
+// per call must be reentrant.
+func TestConcurrent(t *testing.T) {
+	const workers, rounds, n = 4, 20, 96
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 99))
+			for r := 0; r < rounds; r++ {
+				a := spd(rng, n)
+				f := a.clone()
+				if err := Potrf(blas.Lower, n, f.a, f.ld); err != nil {
+					errs <- err
+					return
+				}
+				// A - L Lᵀ through Gemm on the lower factor (upper zeroed).
+				l := f.clone()
+				for j := 1; j < n; j++ {
+					for i := 0; i < j; i++ {
+						l.set(i, j, 0)
+					}
+				}
+				Gemm(blas.NoTrans, blas.Trans, n, n, n, -1, l.a, l.ld, l.a, l.ld, 1, a.a, a.ld)
+				for j := 0; j < n; j++ {
+					for i := 0; i < n; i++ {
+						if math.Abs(a.at(i, j)) > 4*float64(n)*eps*float64(2*n) {
+							errs <- fmt.Errorf("worker %d round %d: residual %v at (%d, %d)", w, r, a.at(i, j), i, j)
+							return
+						}
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for w := 0; w < workers; w++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
