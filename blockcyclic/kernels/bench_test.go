@@ -64,6 +64,35 @@ func BenchmarkTrsm(b *testing.B) {
 	report(b, float64(n)*float64(n)*float64(n))
 }
 
+// BenchmarkTrmm is the product with an inverted diagonal tile that can
+// replace BenchmarkTrsm's solve (see Trtri).
+func BenchmarkTrmm(b *testing.B) {
+	n := benchNB
+	a, x := randSlice(n*n), randSlice(n*n)
+	for b.Loop() {
+		Trmm(blas.Right, blas.Lower, blas.Trans, blas.NonUnit, n, n, 1, a, n, x, n)
+	}
+	report(b, float64(n)*float64(n)*float64(n))
+}
+
+func BenchmarkTrtri(b *testing.B) {
+	n := benchNB
+	a := randSlice(n * n)
+	for i := 0; i < n; i++ {
+		a[i+i*n] = float64(n)
+	}
+	w := make([]float64, n*n)
+	for b.Loop() {
+		b.StopTimer()
+		copy(w, a)
+		b.StartTimer()
+		if err := Trtri(blas.Lower, blas.NonUnit, n, w, n); err != nil {
+			b.Fatal(err)
+		}
+	}
+	report(b, float64(n)*float64(n)*float64(n)/3)
+}
+
 func BenchmarkPotrf(b *testing.B) {
 	n := benchNB
 	g := randSlice(n * n)

@@ -11,6 +11,7 @@ const (
 	errUplo    = "kernels: bad blas.Uplo"
 	errTrans   = "kernels: bad blas.Transpose"
 	errN       = "kernels: n must be positive"
+	errDiag    = "kernels: bad blas.Diag"
 )
 
 // NotPositiveDefiniteError reports that a Cholesky factorization met a
@@ -26,4 +27,16 @@ type NotPositiveDefiniteError struct {
 func (e *NotPositiveDefiniteError) Error() string {
 	return fmt.Sprintf("kernels: matrix of order %d is not positive definite: leading minor of order %d (INFO = %d)",
 		e.N, e.Column, e.Column)
+}
+
+// SingularError reports a triangular matrix with an exactly zero diagonal
+// entry. Index is LAPACK's INFO: the 1-based position of the first one.
+type SingularError struct {
+	Index int
+	N     int // order of the matrix
+}
+
+func (e *SingularError) Error() string {
+	return fmt.Sprintf("kernels: triangular matrix of order %d is singular: diagonal entry %d is zero (INFO = %d)",
+		e.N, e.Index, e.Index)
 }

@@ -486,3 +486,49 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestTrtri(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, n := range []int{1, 7, 64, 150} {
+		for _, ul := range []blas.Uplo{blas.Lower, blas.Upper} {
+			for _, d := range []blas.Diag{blas.NonUnit, blas.Unit} {
+				what := fmt.Sprintf("Trtri(%c, %c, n=%d)", ul, d, n)
+				a := triangular(rng, ul, n)
+				inv := a.clone()
+				if err := Trtri(ul, d, n, inv.a, inv.ld); err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				// inv(A) A = I, entry by entry; A is well conditioned.
+				for i := 0; i < n; i++ {
+					for j := 0; j < n; j++ {
+						s := 0.0
+						for l := 0; l < n; l++ {
+							s += triAt(ul, blas.NoTrans, d, inv, i, l) * triAt(ul, blas.NoTrans, d, a, l, j)
+						}
+						want := 0.0
+						if i == j {
+							want = 1
+						}
+						if math.Abs(s-want) > tolFor(n) {
+							t.Fatalf("%s: (inv(A) A)(%d, %d) = %v", what, i, j, s)
+						}
+					}
+				}
+				for j := 0; j < n; j++ {
+					for i := 0; i < n; i++ {
+						if i != j && !inTriangle(ul)(i, j) && !math.IsNaN(inv.at(i, j)) {
+							t.Fatalf("%s: entry (%d, %d) of the other triangle changed", what, i, j)
+						}
+					}
+				}
+				inv.checkPadding(t, what)
+			}
+		}
+	}
+	a := triangular(rng, blas.Lower, 5)
+	a.set(3, 3, 0)
+	var se *SingularError
+	if err := Trtri(blas.Lower, blas.NonUnit, 5, a.a, a.ld); !errors.As(err, &se) || se.Index != 4 {
+		t.Fatalf("Trtri with A(3, 3) = 0: err = %v, want INFO = 4", err)
+	}
+}

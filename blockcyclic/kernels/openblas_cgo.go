@@ -10,6 +10,8 @@ package kernels
 #cgo pkg-config: openblas
 #cgo nocallback spmd_dpotrf
 #cgo noescape spmd_dpotrf
+#cgo nocallback spmd_dtrtri
+#cgo noescape spmd_dtrtri
 
 // OpenBLAS's own extensions (openblas_config.h; declared here so that no
 // header path beyond pkg-config's is needed).
@@ -26,6 +28,16 @@ void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *inf
 static int spmd_dpotrf(char uplo, int n, double *a, int lda) {
 	int info = 0;
 	dpotrf_(&uplo, &n, a, &lda, &info, 1);
+	return info;
+}
+
+// LAPACK's DTRTRI (OpenBLAS's own, like DPOTRF).
+void dtrtri_(const char *uplo, const char *diag, const int *n, double *a, const int *lda, int *info,
+	unsigned long uplo_len, unsigned long diag_len);
+
+static int spmd_dtrtri(char uplo, char diag, int n, double *a, int lda) {
+	int info = 0;
+	dtrtri_(&uplo, &diag, &n, a, &lda, &info, 1, 1);
 	return info;
 }
 */
@@ -81,6 +93,19 @@ func CoreName() string { return C.GoString(C.openblas_get_corename()) }
 // Config returns OpenBLAS's build description (openblas_get_config), for
 // example "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64".
 func Config() string { return C.GoString(C.openblas_get_config()) }
+
+// lapackTrtri is LAPACK's DTRTRI on a column-major n x n array: the INFO
+// it returns (0, or the 1-based index of an exactly zero diagonal entry).
+func lapackTrtri(ul blas.Uplo, d blas.Diag, n int, a []float64, lda int) int {
+	u, dg := C.char('L'), C.char('N')
+	if ul == blas.Upper {
+		u = 'U'
+	}
+	if d == blas.Unit {
+		dg = 'U'
+	}
+	return int(C.spmd_dtrtri(u, dg, C.int(n), (*C.double)(unsafe.Pointer(&a[0])), C.int(lda)))
+}
 
 // lapackPotrf is LAPACK's DPOTRF on a column-major n x n array: the INFO it
 // returns (0, or the 1-based column of the first non-positive pivot).

@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/blas/gonum"
+	lapackgonum "gonum.org/v1/gonum/lapack/gonum"
 )
 
 var impl blas.Float64 = gonum.Implementation{}
@@ -35,6 +36,21 @@ func CoreName() string { return "gonum (no cgo)" }
 
 // Config returns a description of the pure-Go build.
 func Config() string { return "gonum pure-Go BLAS (built without cgo)" }
+
+// lapackTrtri falls back to gonum's Dtrtri on the row-major view (the
+// transpose of a triangular matrix's inverse is the inverse of its
+// transpose, in the other triangle).
+func lapackTrtri(ul blas.Uplo, d blas.Diag, n int, a []float64, lda int) int {
+	if (lapackgonum.Implementation{}).Dtrtri(flipUplo(ul), d, n, a, lda) {
+		return 0
+	}
+	for j := 0; j < n; j++ {
+		if a[j+j*lda] == 0 {
+			return j + 1
+		}
+	}
+	return n
+}
 
 // lapackPotrf falls back to gonum's Dpotrf; see potrfGonum.
 func lapackPotrf(ul blas.Uplo, n int, a []float64, lda int) int {

@@ -133,6 +133,30 @@ func Potrf(uplo blas.Uplo, n int, a []float64, lda int) error {
 	return nil
 }
 
+// Trtri replaces the n x n column-major triangular A (uplo; diag says
+// whether its diagonal is taken as ones) by its inverse, as LAPACK DTRTRI,
+// touching only the uplo triangle. It returns a *SingularError if a
+// diagonal entry is exactly zero.
+//
+// It exists for solving through the inverse: with OpenBLAS 0.3.21's
+// SkylakeX kernels DTRSM runs at about a quarter of DGEMM's rate while
+// DTRMM runs near it, so a task graph may invert each diagonal tile once and
+// apply it to many tiles with Trmm (or Gemm) instead of Trsm
+// (BenchmarkTrsm, BenchmarkTrmm).
+func Trtri(uplo blas.Uplo, diag blas.Diag, n int, a []float64, lda int) error {
+	checkSquare(uplo, n, a, lda)
+	if diag != blas.Unit && diag != blas.NonUnit {
+		panic(errDiag)
+	}
+	if n == 0 {
+		return nil
+	}
+	if info := lapackTrtri(uplo, diag, n, a, lda); info != 0 {
+		return &SingularError{Index: info, N: n}
+	}
+	return nil
+}
+
 // PotrfGonum is Potrf on gonum's native blocked Dpotrf (its level-3 calls
 // run on OpenBLAS through blas64). It exists for comparison; Potrf is the
 // kernel to use.
