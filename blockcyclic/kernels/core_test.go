@@ -61,6 +61,10 @@ func TestSelectCore(t *testing.T) {
 	if os.Getenv(envChild) != "" {
 		t.Skip("in the child")
 	}
+	// The children force OpenBLAS's Haswell kernels, which need AVX2 and FMA.
+	if b, err := os.ReadFile("/proc/cpuinfo"); err != nil || !cpuinfoHas(string(b), []string{"avx2", "fma"}) {
+		t.Skip("no x86 CPU with AVX2 and FMA listed in /proc/cpuinfo: cannot force OpenBLAS's Haswell kernels")
+	}
 	// A user's OPENBLAS_CORETYPE always wins, and SelectCore then keeps
 	// the process image (no re-execution).
 	core, threads, reexec := runChild(t, "user", EnvCoreType+"=Haswell")

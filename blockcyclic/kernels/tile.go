@@ -107,7 +107,7 @@ func Trmm(side blas.Side, uplo blas.Uplo, transA blas.Transpose, diag blas.Diag,
 // *NotPositiveDefiniteError whose Column is LAPACK's INFO. This is a result,
 // not misuse: bad arguments panic instead.
 //
-// With cgo it calls OpenBLAS's DPOTRF (about 1.2 times as fast as gonum's
+// With cgo it calls OpenBLAS's DPOTRF (1.2 to 1.5 times as fast as gonum's
 // blocked Dpotrf on the same OpenBLAS level-3 calls at nb = 256: see
 // BenchmarkPotrf); without cgo, gonum's.
 func Potrf(uplo blas.Uplo, n int, a []float64, lda int) error {
@@ -139,10 +139,12 @@ func Potrf(uplo blas.Uplo, n int, a []float64, lda int) error {
 // diagonal entry is exactly zero.
 //
 // It exists for solving through the inverse: with OpenBLAS 0.3.21's
-// SkylakeX kernels DTRSM runs at about a quarter of DGEMM's rate while
-// DTRMM runs near it, so a task graph may invert each diagonal tile once and
-// apply it to many tiles with Trmm (or Gemm) instead of Trsm
-// (BenchmarkTrsm, BenchmarkTrmm).
+// SkylakeX kernels DTRSM runs at about a quarter of DGEMM's rate (half its
+// Haswell rate) while DTRMM runs at about two thirds of DGEMM's, so a task
+// graph may invert each diagonal tile once and apply it to the tiles below
+// it with Trmm (or Gemm) instead of Trsm; Trtri itself is slow (about 6
+// GFLOP/s at nb = 256), so this pays off from two or three tiles per
+// inverse (BenchmarkTrsm, BenchmarkTrmm, BenchmarkTrtri).
 func Trtri(uplo blas.Uplo, diag blas.Diag, n int, a []float64, lda int) error {
 	checkSquare(uplo, n, a, lda)
 	if diag != blas.Unit && diag != blas.NonUnit {
