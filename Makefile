@@ -14,12 +14,13 @@ demo: setup
 	scripts/mpirun.sh -np $(NP) $(BIN)/pingpong
 
 test:
-	@SPMD_WITH_MPICH=1 scripts/setup.sh
+	@SPMD_WITH_MPICH=1 SPMD_WITH_SLURM=1 scripts/setup.sh
 	scripts/test.sh
 
 build: setup
 	go build ./...
-	go build -o $(BIN)/osu ./bench/osu
+	mkdir -p $(BIN)
+	go build -o $(BIN)/ ./cmd/mpirun-examples/... ./bench/...
 
 bench-osu: build
 	scripts/mpirun.sh -np 2 $(BIN)/osu latency -compare-c

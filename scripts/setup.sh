@@ -5,6 +5,8 @@
 #   scripts/setup.sh            Open MPI, OpenBLAS, pkg-config, Go modules
 #   SPMD_WITH_MPICH=1 scripts/setup.sh   also MPICH (for the -tags mpich tests) and
 #                                        ScaLAPACK (the -tags scalapack oracle tests)
+#   SPMD_WITH_SLURM=1 scripts/setup.sh   also Slurm and munge (scripts/slurm/ci.sh
+#                                        runs the sbatch templates on a local Slurm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +24,9 @@ fi
 pkgs=(gcc make pkg-config libopenmpi-dev openmpi-bin libopenblas-dev)
 if [ "${SPMD_WITH_MPICH:-0}" = 1 ]; then
 	pkgs+=(mpich libmpich-dev libscalapack-openmpi-dev)
+fi
+if [ "${SPMD_WITH_SLURM:-0}" = 1 ]; then
+	pkgs+=(slurm-wlm munge)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

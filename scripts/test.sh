@@ -45,5 +45,13 @@ if [ -e /usr/lib/x86_64-linux-gnu/libscalapack-openmpi.so ] || ldconfig -p 2>/de
 else
 	echo "ScaLAPACK not installed: skipping the -tags scalapack run"
 fi
+if command -v slurmctld >/dev/null 2>&1 && command -v munged >/dev/null 2>&1; then
+	step "sbatch templates on a local Slurm (scripts/slurm/ci.sh)"
+	mkdir -p bin
+	go build -o bin/ ./cmd/mpirun-examples/... ./bench/...
+	SPMD_SLURM_STRICT=1 scripts/slurm/ci.sh
+else
+	echo "Slurm not installed: skipping the sbatch templates (SPMD_WITH_SLURM=1 scripts/setup.sh)"
+fi
 echo
 echo "all tests passed"
