@@ -24,8 +24,8 @@ CGO_ENABLED=0 go build $(go list ./... | grep -v -e /bench/osu)
 step "go test ./... (Open MPI)"
 go test -count=1 -timeout 20m ./...
 
-step "mpi and rma under GOEXPERIMENT=cgocheck2"
-GOEXPERIMENT=cgocheck2 go test -count=1 ./mpi ./rma
+step "cgo packages under GOEXPERIMENT=cgocheck2"
+GOEXPERIMENT=cgocheck2 go test -count=1 ./mpi ./rma ./dagmpi/onesided ./blockcyclic/kernels
 
 if ls ./dagmpi/*.go >/dev/null 2>&1; then
 	step "dagmpi under the race detector"

@@ -1,0 +1,310 @@
+// Command xfer measures the one-way latency of moving a message between
+// two ranks through each dagmpi transport and through the raw MPI calls
+// under it, in the same job, so their ratios can be compared:
+//
+//	mpirun -np 2 ./xfer -m 8:1048576
+//
+// Columns (microseconds, one way, medians of -reps repetitions):
+//
+//	mpi-sendrecv  raw MPI_Send/MPI_Recv ping-pong, half the round trip
+//	mpi-put       raw MPI_Put + MPI_Win_flush on an MPI_Win_allocate window,
+//	              per operation (origin-side completion; the target learns
+//	              nothing)
+//	p2p           dagmpi/p2p Transport ping-pong (Isend/Irecv/Testsome)
+//	onesided      dagmpi/onesided Transport ping-pong (put + notification)
+//
+// With -json, one object per size on rank 0.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spmd-go/spmd/dagmpi"
+	"github.com/spmd-go/spmd/dagmpi/onesided"
+	"github.com/spmd-go/spmd/dagmpi/p2p"
+	"github.com/spmd-go/spmd/mpi"
+	"github.com/spmd-go/spmd/rma"
+)
+
+type config struct {
+	min, max int
+	iters    int
+	reps     int
+	json     bool
+	slot     int
+}
+
+type result struct {
+	Size        int     `json:"size"`
+	Ranks       int     `json:"ranks"`
+	MPISendRecv float64 `json:"mpi_sendrecv_us"`
+	MPIPut      float64 `json:"mpi_put_us"`
+	P2P         float64 `json:"p2p_us"`
+	OneSided    float64 `json:"onesided_us"`
+	Iterations  int     `json:"iterations"`
+}
+
+func main() {
+	var c config
+	sizes := flag.String("m", "8:1048576", "message sizes min:max in bytes (powers of two in between)")
+	flag.IntVar(&c.iters, "iters", 0, "iterations per measurement (default: by size)")
+	flag.IntVar(&c.reps, "reps", 5, "repetitions; medians are reported")
+	flag.BoolVar(&c.json, "json", false, "one JSON object per size on rank 0")
+	flag.IntVar(&c.slot, "slot", onesided.DefaultConfig.SlotBytes, "onesided slot bytes")
+	flag.Parse()
+	var err error
+	if c.min, c.max, err = parseRange(*sizes); err != nil {
+		fmt.Fprintln(os.Stderr, "xfer:", err)
+		os.Exit(2)
+	}
+	if err := run(c); err != nil {
+		fmt.Fprintln(os.Stderr, "xfer:", err)
+		os.Exit(1)
+	}
+}
+
+func parseRange(s string) (int, int, error) {
+	a, b, ok := strings.Cut(s, ":")
+	if !ok {
+		b = a
+	}
+	lo, err1 := strconv.Atoi(a)
+	hi, err2 := strconv.Atoi(b)
+	if err1 != nil || err2 != nil || lo < 1 || hi < lo {
+		return 0, 0, fmt.Errorf("-m %q: want MIN:MAX with 1 <= MIN <= MAX", s)
+	}
+	return lo, hi, nil
+}
+
+func run(c config) error {
+	if err := mpi.Init(); err != nil {
+		return err
+	}
+	defer mpi.Finalize()
+	w := mpi.World()
+	if w.Size() != 2 {
+		return fmt.Errorf("run on 2 ranks (mpirun -np 2), not %d", w.Size())
+	}
+	me := w.Rank()
+	ptr, err := p2p.New(w)
+	if err != nil {
+		return err
+	}
+	defer ptr.Close()
+	ost, err := onesided.NewConfig(w, onesided.Config{SlotBytes: c.slot, Slots: onesided.DefaultConfig.Slots})
+	if err != nil {
+		return err
+	}
+	defer ost.Close()
+	win, err := rma.Allocate[byte](w, c.max)
+	if err != nil {
+		return err
+	}
+	defer win.Free()
+	if err := win.LockAll(); err != nil {
+		return err
+	}
+	defer win.UnlockAll()
+
+	if me == 0 && !c.json {
+		fmt.Printf("# spmd xfer: one-way latency (us), 2 ranks, medians of %d\n", c.reps)
+		fmt.Printf("%-10s%14s%14s%14s%14s\n", "# Size", "mpi-sendrecv", "mpi-put", "p2p", "onesided")
+	}
+	buf := make([]byte, c.max)
+	rbuf := make([]byte, c.max)
+	for size := c.min; size <= c.max; size *= 2 {
+		iters := c.iters
+		if iters == 0 {
+			iters = max(50, min(5000, (64<<20)/size))
+		}
+		var sr, put, pp, os1 []float64
+		for rep := 0; rep < c.reps; rep++ {
+			if err := mpi.Barrier(w); err != nil {
+				return err
+			}
+			t, err := sendrecv(w, buf[:size], rbuf[:size], iters)
+			if err != nil {
+				return err
+			}
+			sr = append(sr, t)
+			if t, err = putFlush(w, win, buf[:size], iters); err != nil {
+				return err
+			}
+			put = append(put, t)
+			if t, err = transportPingPong(w, ptr, buf[:size], rbuf[:size], iters); err != nil {
+				return fmt.Errorf("p2p: %w", err)
+			}
+			pp = append(pp, t)
+			if t, err = transportPingPong(w, ost, buf[:size], rbuf[:size], iters); err != nil {
+				return fmt.Errorf("onesided: %w", err)
+			}
+			os1 = append(os1, t)
+		}
+		r := result{Size: size, Ranks: 2, MPISendRecv: median(sr), MPIPut: median(put), P2P: median(pp), OneSided: median(os1), Iterations: iters}
+		if me != 0 {
+			continue
+		}
+		if c.json {
+			b, _ := json.Marshal(r)
+			fmt.Println(string(b))
+		} else {
+			fmt.Printf("%-10d%14.2f%14.2f%14.2f%14.2f\n", size, r.MPISendRecv, r.MPIPut, r.P2P, r.OneSided)
+		}
+	}
+	return nil
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+// sendrecv is the raw ping-pong: one-way microseconds.
+func sendrecv(w *mpi.Comm, buf, rbuf []byte, iters int) (float64, error) {
+	me := w.Rank()
+	t0 := mpi.Wtime()
+	for i := 0; i < iters; i++ {
+		if me == 0 {
+			if err := mpi.Send(w, buf, 1, 1); err != nil {
+				return 0, err
+			}
+			if _, err := mpi.Recv(w, rbuf, 1, 1); err != nil {
+				return 0, err
+			}
+		} else {
+			if _, err := mpi.Recv(w, rbuf, 0, 1); err != nil {
+				return 0, err
+			}
+			if err := mpi.Send(w, buf, 0, 1); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return (mpi.Wtime() - t0) * 1e6 / float64(2*iters), nil
+}
+
+// putFlush is rank 0 putting to rank 1 and flushing, per operation; the
+// time is shared with rank 1 by a broadcast so both ranks report it.
+func putFlush(w *mpi.Comm, win *rma.Window[byte], buf []byte, iters int) (float64, error) {
+	var us [1]float64
+	if err := mpi.Barrier(w); err != nil {
+		return 0, err
+	}
+	if w.Rank() == 0 {
+		t0 := mpi.Wtime()
+		for i := 0; i < iters; i++ {
+			if err := win.Put(buf, 1, 0); err != nil {
+				return 0, err
+			}
+			if err := win.FlushAll(); err != nil {
+				return 0, err
+			}
+		}
+		us[0] = (mpi.Wtime() - t0) * 1e6 / float64(iters)
+	}
+	if err := mpi.Bcast(w, us[:], 0); err != nil {
+		return 0, err
+	}
+	return us[0], nil
+}
+
+// transportPingPong bounces a message through a dagmpi Transport, polling
+// Progress hot: one-way microseconds.
+func transportPingPong(w *mpi.Comm, tr dagmpi.Transport, buf, rbuf []byte, iters int) (float64, error) {
+	me := w.Rank()
+	peer := 1 - me
+	var done []dagmpi.Completion
+	// Completions of sends are collected lazily: a send id is odd, a
+	// receive id even, and only the receive is waited for; the send's
+	// completion arrives in some later Progress.
+	pendingSends := 0
+	drain := func() error {
+		for pendingSends > 0 {
+			var err error
+			done, err = tr.Progress(done[:0])
+			if err != nil {
+				return err
+			}
+			for _, c := range done {
+				if c.Err != nil {
+					return c.Err
+				}
+				if c.ID%2 == 1 {
+					pendingSends--
+				}
+			}
+		}
+		return nil
+	}
+	waitRecv := func(id uint64) error {
+		for {
+			var err error
+			done, err = tr.Progress(done[:0])
+			if err != nil {
+				return err
+			}
+			got := false
+			for _, c := range done {
+				if c.Err != nil {
+					return c.Err
+				}
+				if c.ID%2 == 1 {
+					pendingSends--
+				}
+				if c.ID == id {
+					got = true
+				}
+			}
+			if got {
+				return nil
+			}
+		}
+	}
+	if err := mpi.Barrier(w); err != nil {
+		return 0, err
+	}
+	tag := 7
+	t0 := mpi.Wtime()
+	for i := 0; i < iters; i++ {
+		sid, rid := uint64(4*i+1), uint64(4*i+2)
+		if me == 0 {
+			if err := tr.Recv(rbuf, peer, tag, rid); err != nil {
+				return 0, err
+			}
+			if err := tr.Send(buf, peer, tag, sid); err != nil {
+				return 0, err
+			}
+			pendingSends++
+			if err := waitRecv(rid); err != nil {
+				return 0, err
+			}
+		} else {
+			if err := tr.Recv(rbuf, peer, tag, rid); err != nil {
+				return 0, err
+			}
+			if err := waitRecv(rid); err != nil {
+				return 0, err
+			}
+			if err := tr.Send(buf, peer, tag, sid); err != nil {
+				return 0, err
+			}
+			pendingSends++
+		}
+	}
+	t := (mpi.Wtime() - t0) * 1e6 / float64(2*iters)
+	if err := drain(); err != nil {
+		return 0, err
+	}
+	if pendingSends != 0 {
+		return 0, errors.New("send completions missing")
+	}
+	return t, nil
+}
