@@ -41,7 +41,7 @@ import (
 
 	"github.com/spmd-go/spmd/dagmpi"
 	"github.com/spmd-go/spmd/dagmpi/inproc"
-	"github.com/spmd-go/spmd/dagmpi/p2p"
+	"github.com/spmd-go/spmd/dagmpi/mux"
 	"github.com/spmd-go/spmd/mpi"
 )
 
@@ -92,7 +92,7 @@ func main() {
 	flag.StringVar(&c.shape, "shape", "empty", "empty|chain|fanout|fanin|wavefront|skip")
 	flag.IntVar(&c.tasks, "tasks", 1000000, "number of tasks (approximate for fanout, fanin, wavefront)")
 	flag.IntVar(&c.workers, "workers", 1, "worker goroutines per rank")
-	flag.StringVar(&c.transport, "transport", "inproc", "inproc (goroutine ranks) or mpi (run under mpirun)")
+	flag.StringVar(&c.transport, "transport", "inproc", "inproc (goroutine ranks), or under mpirun: mpi (= p2p), rma (one-sided) or auto (dagmpi/mux)")
 	flag.IntVar(&c.ranks, "ranks", 1, "ranks of the in-process transport")
 	flag.BoolVar(&c.jsonOut, "json", false, "print one JSON object per result on rank 0")
 	flag.IntVar(&c.reps, "reps", 3, "repetitions")
@@ -120,10 +120,10 @@ func run(c config) error {
 	switch c.transport {
 	case "inproc":
 		return runInproc(c)
-	case "mpi":
+	case "mpi", "p2p", "rma", "auto":
 		return runMPI(c)
 	}
-	return fmt.Errorf("-transport %q: want inproc or mpi", c.transport)
+	return fmt.Errorf("-transport %q: want inproc, mpi (= p2p), rma or auto", c.transport)
 }
 
 // rankResult is what one rank measured.
@@ -205,7 +205,11 @@ func runMPI(c config) error {
 				return err
 			}
 		}
-		tr, err := p2p.New(world)
+		name := c.transport
+		if name == "mpi" {
+			name = "p2p"
+		}
+		tr, err := mux.New(world, name)
 		if err != nil {
 			return err
 		}

@@ -22,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,6 +40,8 @@ type config struct {
 	reps     int
 	json     bool
 	slot     int
+	only     string
+	cpuprof  string
 }
 
 type result struct {
@@ -58,6 +61,8 @@ func main() {
 	flag.IntVar(&c.reps, "reps", 5, "repetitions; medians are reported")
 	flag.BoolVar(&c.json, "json", false, "one JSON object per size on rank 0")
 	flag.IntVar(&c.slot, "slot", onesided.DefaultConfig.SlotBytes, "onesided slot bytes")
+	flag.StringVar(&c.only, "only", "", "run only this column (mpi-sendrecv, mpi-put, p2p, onesided)")
+	flag.StringVar(&c.cpuprof, "cpuprofile", "", "write rank 0's CPU profile to this file")
 	flag.Parse()
 	var err error
 	if c.min, c.max, err = parseRange(*sizes); err != nil {
@@ -93,6 +98,17 @@ func run(c config) error {
 		return fmt.Errorf("run on 2 ranks (mpirun -np 2), not %d", w.Size())
 	}
 	me := w.Rank()
+	if c.cpuprof != "" && me == 0 {
+		f, err := os.Create(c.cpuprof)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	on := func(col string) bool { return c.only == "" || c.only == col }
 	ptr, err := p2p.New(w)
 	if err != nil {
 		return err
@@ -129,23 +145,32 @@ func run(c config) error {
 			if err := mpi.Barrier(w); err != nil {
 				return err
 			}
-			t, err := sendrecv(w, buf[:size], rbuf[:size], iters)
-			if err != nil {
-				return err
+			var t float64
+			var err error
+			if on("mpi-sendrecv") {
+				if t, err = sendrecv(w, buf[:size], rbuf[:size], iters); err != nil {
+					return err
+				}
+				sr = append(sr, t)
 			}
-			sr = append(sr, t)
-			if t, err = putFlush(w, win, buf[:size], iters); err != nil {
-				return err
+			if on("mpi-put") {
+				if t, err = putFlush(w, win, buf[:size], iters); err != nil {
+					return err
+				}
+				put = append(put, t)
 			}
-			put = append(put, t)
-			if t, err = transportPingPong(w, ptr, buf[:size], rbuf[:size], iters); err != nil {
-				return fmt.Errorf("p2p: %w", err)
+			if on("p2p") {
+				if t, err = transportPingPong(w, ptr, buf[:size], rbuf[:size], iters); err != nil {
+					return fmt.Errorf("p2p: %w", err)
+				}
+				pp = append(pp, t)
 			}
-			pp = append(pp, t)
-			if t, err = transportPingPong(w, ost, buf[:size], rbuf[:size], iters); err != nil {
-				return fmt.Errorf("onesided: %w", err)
+			if on("onesided") {
+				if t, err = transportPingPong(w, ost, buf[:size], rbuf[:size], iters); err != nil {
+					return fmt.Errorf("onesided: %w", err)
+				}
+				os1 = append(os1, t)
 			}
-			os1 = append(os1, t)
 		}
 		r := result{Size: size, Ranks: 2, MPISendRecv: median(sr), MPIPut: median(put), P2P: median(pp), OneSided: median(os1), Iterations: iters}
 		if me != 0 {
@@ -162,6 +187,9 @@ func run(c config) error {
 }
 
 func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
 	s := append([]float64(nil), v...)
 	sort.Float64s(s)
 	return s[len(s)/2]

@@ -1,0 +1,147 @@
+package mux
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spmd-go/spmd/dagmpi"
+	"github.com/spmd-go/spmd/mpi"
+)
+
+// calibrationSizes are the message sizes timed by calibrate; a size class
+// between two of them takes the choice of the nearer one (in log scale).
+var calibrationSizes = []int{8, 64, 512, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20}
+
+// calibrate times a ping-pong through each transport between ranks 0 and 1
+// for each calibration size, and broadcasts rank 0's routing to all ranks.
+func (a *Auto) calibrate(comm *mpi.Comm) error {
+	var table [classes]uint8
+	if comm.Size() >= 2 && comm.Rank() < 2 {
+		best := make([]uint8, len(calibrationSizes))
+		buf := make([]byte, calibrationSizes[len(calibrationSizes)-1])
+		rbuf := make([]byte, len(buf))
+		for i, n := range calibrationSizes {
+			iters := max(4, min(200, (4<<20)/n))
+			var t [2]time.Duration
+			for s := range a.sub {
+				// Warm up, then take the best of three short runs.
+				if _, err := pingPong(a.sub[s], comm.Rank(), buf[:n], rbuf[:n], 2); err != nil {
+					return fmt.Errorf("mux: calibrating: %w", err)
+				}
+				t[s] = time.Hour
+				for rep := 0; rep < 3; rep++ {
+					d, err := pingPong(a.sub[s], comm.Rank(), buf[:n], rbuf[:n], iters)
+					if err != nil {
+						return fmt.Errorf("mux: calibrating: %w", err)
+					}
+					t[s] = min(t[s], d)
+				}
+			}
+			// One-sided only when clearly faster (5%): p2p needs no window
+			// space and is the better-understood path.
+			if float64(t[1]) < 0.95*float64(t[0]) {
+				best[i] = 1
+			}
+		}
+		for c := range table {
+			table[c] = best[nearest(c)]
+		}
+	}
+	if comm.Size() >= 2 {
+		if err := mpi.Bcast(comm, table[:], 0); err != nil {
+			return fmt.Errorf("mux: broadcasting the routing: %w", err)
+		}
+	}
+	a.route = table
+	return nil
+}
+
+// nearest returns the index of the calibration size whose class is nearest
+// to class c.
+func nearest(c int) int {
+	best, bestD := 0, 1<<30
+	for i, n := range calibrationSizes {
+		d := classOf(n) - c
+		if d < 0 {
+			d = -d
+		}
+		if d < bestD {
+			best, bestD = i, d
+		}
+	}
+	return best
+}
+
+// pingPong bounces buf between ranks 0 and 1 iters times through tr,
+// polling hot, and returns the time of the whole exchange.
+func pingPong(tr dagmpi.Transport, me int, buf, rbuf []byte, iters int) (time.Duration, error) {
+	const tag = 0
+	peer := 1 - me
+	var done []dagmpi.Completion
+	sends := 0
+	await := func(id uint64) error {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var err error
+			if done, err = tr.Progress(done[:0]); err != nil {
+				return err
+			}
+			got := false
+			for _, c := range done {
+				if c.Err != nil {
+					return c.Err
+				}
+				if c.ID%2 == 1 {
+					sends--
+				}
+				if c.ID == id {
+					got = true
+				}
+			}
+			if got {
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("rank %d: no reply from rank %d within 10s", me, peer)
+			}
+		}
+	}
+	t0 := time.Now()
+	for i := 0; i < iters; i++ {
+		sid, rid := uint64(4*i+1), uint64(4*i+2)
+		if err := tr.Recv(rbuf, peer, tag, rid); err != nil {
+			return 0, err
+		}
+		if me == 1 {
+			if err := await(rid); err != nil {
+				return 0, err
+			}
+		}
+		if err := tr.Send(buf, peer, tag, sid); err != nil {
+			return 0, err
+		}
+		sends++
+		if me == 0 {
+			if err := await(rid); err != nil {
+				return 0, err
+			}
+		}
+	}
+	d := time.Since(t0)
+	// Collect the last send completions.
+	for sends > 0 {
+		var err error
+		if done, err = tr.Progress(done[:0]); err != nil {
+			return 0, err
+		}
+		for _, c := range done {
+			if c.Err != nil {
+				return 0, c.Err
+			}
+			if c.ID%2 == 1 {
+				sends--
+			}
+		}
+	}
+	return d, nil
+}

@@ -1,0 +1,279 @@
+// Package mux builds the runtime's MPI transport from a name, and its
+// "auto" transport, which routes each transfer to the point-to-point or the
+// one-sided transport by the message size, from costs measured when the
+// job starts.
+//
+// Names (the examples' -transport flag, or SPMD_TRANSPORT when the flag is
+// empty or "env"):
+//
+//	p2p        dagmpi/p2p: MPI_Isend/MPI_Irecv
+//	rma        dagmpi/onesided: MPI_Put into window slots, with credits
+//	auto       both, each message on the one measured faster for its size
+//	collective not available yet: tree broadcasts of versions read by many
+//	           ranks need the runtime to group those transfers (issue 5)
+//
+// # Why routing by size is safe
+//
+// The runtime knows every message's exact size on both sides, so sender and
+// receiver route a message the same way without talking. Each underlying
+// transport keeps MPI's matching order for the messages it carries, and the
+// k-th message of a pair with a given tag and size class meets the k-th
+// receive of that pair, tag and class: the runtime's matching rules hold.
+// The one thing Auto gives up is a receive into a buffer of another size
+// than the message (MPI's short message and truncation): a message is routed
+// by its size and a receive by its buffer's, so they may never meet. The
+// runtime always posts receives of the exact size.
+package mux
+
+import (
+	"errors"
+	"fmt"
+	"math/bits"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spmd-go/spmd/dagmpi"
+	"github.com/spmd-go/spmd/dagmpi/onesided"
+	"github.com/spmd-go/spmd/dagmpi/p2p"
+	"github.com/spmd-go/spmd/mpi"
+)
+
+// EnvTransport names the transport when none is given.
+const EnvTransport = "SPMD_TRANSPORT"
+
+// Names lists the transport names New accepts.
+var Names = []string{"p2p", "rma", "auto", "collective"}
+
+// ErrUnavailable is returned for a transport that is named but not built.
+var ErrUnavailable = errors.New("transport not available")
+
+// New returns the transport called name on a duplicate of comm (collective
+// over comm). An empty name reads SPMD_TRANSPORT, and defaults to auto.
+func New(comm *mpi.Comm, name string) (dagmpi.Transport, error) {
+	if name == "" || name == "env" {
+		name = os.Getenv(EnvTransport)
+		if name == "" {
+			name = "auto"
+		}
+	}
+	switch strings.ToLower(name) {
+	case "p2p":
+		return p2p.New(comm)
+	case "rma", "onesided":
+		return onesided.New(comm)
+	case "auto":
+		return NewAuto(comm)
+	case "collective":
+		return nil, fmt.Errorf("mux: transport %q: %w yet (the runtime does not group the transfers of one version to several ranks); use p2p, rma or auto", name, ErrUnavailable)
+	}
+	return nil, fmt.Errorf("mux: unknown transport %q (want one of %s)", name, strings.Join(Names, ", "))
+}
+
+// NewRuntime creates this rank's Runtime over New(comm, name), which it
+// owns. It is collective over comm.
+func NewRuntime(comm *mpi.Comm, name string, opts ...dagmpi.Option) (*dagmpi.Runtime, error) {
+	tr, err := New(comm, name)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := dagmpi.New(tr, append(opts[:len(opts):len(opts)], dagmpi.WithOwnedTransport())...)
+	if err != nil {
+		tr.Close()
+		return nil, err
+	}
+	return rt, nil
+}
+
+// classes is the number of size classes: class c holds sizes with
+// bits.Len(size) == c, so sizes up to 2^(classes-1)-1 bytes have their own
+// class and larger ones share the last.
+const classes = 32
+
+// Auto is a Transport that routes each message by size class to one of
+// two transports (see the package comment).
+type Auto struct {
+	sub     [2]dagmpi.Transport // 0: p2p, 1: one-sided
+	route   [classes]uint8      // size class -> sub index
+	pending [2]int              // operations in flight per sub
+	ctl     *p2p.Transport
+	calib   time.Duration
+	closed  bool
+}
+
+// Calibration returns how long NewAuto spent measuring.
+func (a *Auto) Calibration() time.Duration { return a.calib }
+
+var (
+	_ dagmpi.Transport  = (*Auto)(nil)
+	_ dagmpi.Controller = (*Auto)(nil)
+)
+
+// NewAuto creates both transports on duplicates of comm and measures which
+// is faster for each size class: ranks 0 and 1 bounce messages of 8 bytes
+// to 1 MiB through each (about 50 ms), and rank 0's choice is broadcast, so
+// every rank routes the same way. It is collective over comm.
+func NewAuto(comm *mpi.Comm) (*Auto, error) {
+	p, err := p2p.New(comm)
+	if err != nil {
+		return nil, err
+	}
+	o, err := onesided.New(comm)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	a := &Auto{sub: [2]dagmpi.Transport{p, o}, ctl: p}
+	t0 := time.Now()
+	err = a.calibrate(comm)
+	a.calib = time.Since(t0)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// NewAutoRoutes is NewAuto with a fixed routing instead of a measured one:
+// rma[c] says whether size class c (sizes s with bits.Len(s) == c) goes
+// one-sided. It is collective; every rank passes the same table. For tests
+// and for forcing a policy.
+func NewAutoRoutes(comm *mpi.Comm, rma [classes]bool) (*Auto, error) {
+	p, err := p2p.New(comm)
+	if err != nil {
+		return nil, err
+	}
+	o, err := onesided.New(comm)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	a := &Auto{sub: [2]dagmpi.Transport{p, o}, ctl: p}
+	for c, r := range rma {
+		if r {
+			a.route[c] = 1
+		}
+	}
+	return a, nil
+}
+
+// Routes reports, per size class (bits.Len of the size), whether messages
+// go one-sided.
+func (a *Auto) Routes() [classes]bool {
+	var out [classes]bool
+	for c, r := range a.route {
+		out[c] = r == 1
+	}
+	return out
+}
+
+// Describe summarises the routing, for example "p2p <2KiB, rma 2KiB-16KiB,
+// p2p >=16KiB".
+func (a *Auto) Describe() string {
+	var parts []string
+	start := 0
+	for c := 1; c <= classes; c++ {
+		if c < classes && a.route[c] == a.route[start] {
+			continue
+		}
+		name := "p2p"
+		if a.route[start] == 1 {
+			name = "rma"
+		}
+		lo, hi := classLow(start), classLow(c)
+		switch {
+		case start == 0 && c == classes:
+			parts = append(parts, name+" all sizes")
+		case start == 0:
+			parts = append(parts, fmt.Sprintf("%s <%s", name, human(hi)))
+		case c == classes:
+			parts = append(parts, fmt.Sprintf("%s >=%s", name, human(lo)))
+		default:
+			parts = append(parts, fmt.Sprintf("%s %s-%s", name, human(lo), human(hi)))
+		}
+		start = c
+	}
+	return strings.Join(parts, ", ")
+}
+
+func classLow(c int) int {
+	if c == 0 {
+		return 0
+	}
+	return 1 << (c - 1)
+}
+
+func human(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+func classOf(n int) int { return min(bits.Len(uint(n)), classes-1) }
+
+// Rank implements dagmpi.Transport.
+func (a *Auto) Rank() int { return a.ctl.Rank() }
+
+// Size implements dagmpi.Transport.
+func (a *Auto) Size() int { return a.ctl.Size() }
+
+// TagBound implements dagmpi.Transport: the smaller of the two bounds.
+func (a *Auto) TagBound() int { return min(a.sub[0].TagBound(), a.sub[1].TagBound()) }
+
+// Send implements dagmpi.Transport.
+func (a *Auto) Send(buf []byte, dst, tag int, id uint64) error {
+	s := a.route[classOf(len(buf))]
+	if err := a.sub[s].Send(buf, dst, tag, id); err != nil {
+		return err
+	}
+	a.pending[s]++
+	return nil
+}
+
+// Recv implements dagmpi.Transport.
+func (a *Auto) Recv(buf []byte, src, tag int, id uint64) error {
+	s := a.route[classOf(len(buf))]
+	if err := a.sub[s].Recv(buf, src, tag, id); err != nil {
+		return err
+	}
+	a.pending[s]++
+	return nil
+}
+
+// Progress implements dagmpi.Transport: it polls the transports that have
+// operations in flight.
+func (a *Auto) Progress(out []dagmpi.Completion) ([]dagmpi.Completion, error) {
+	for s := range a.sub {
+		if a.pending[s] == 0 {
+			continue
+		}
+		n := len(out)
+		var err error
+		if out, err = a.sub[s].Progress(out); err != nil {
+			return out, err
+		}
+		a.pending[s] -= len(out) - n
+	}
+	return out, nil
+}
+
+// Close closes both transports. It is collective.
+func (a *Auto) Close() error {
+	if a.closed {
+		return nil
+	}
+	a.closed = true
+	return errors.Join(a.sub[1].Close(), a.sub[0].Close())
+}
+
+// AllreduceUint64 implements dagmpi.Controller.
+func (a *Auto) AllreduceUint64(op dagmpi.ReduceOp, in, out []uint64) error {
+	return a.ctl.AllreduceUint64(op, in, out)
+}
+
+// Abort implements dagmpi.Controller.
+func (a *Auto) Abort(msg string) { a.ctl.Abort(msg) }

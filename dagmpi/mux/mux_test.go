@@ -1,0 +1,149 @@
+package mux_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/spmd-go/spmd/dagmpi"
+	"github.com/spmd-go/spmd/dagmpi/internal/randgraph"
+	"github.com/spmd-go/spmd/dagmpi/mux"
+	"github.com/spmd-go/spmd/dagmpi/onesided"
+	"github.com/spmd-go/spmd/dagmpi/p2p"
+	"github.com/spmd-go/spmd/dagmpi/transporttest"
+	"github.com/spmd-go/spmd/internal/mpitest"
+	"github.com/spmd-go/spmd/mpi"
+)
+
+func TestMain(m *testing.M) { mpitest.Main(m) }
+
+// alternating routes every other size class one-sided, so that messages of
+// neighbouring sizes with the same tag take different transports.
+func alternating() (r [32]bool) {
+	for c := range r {
+		r[c] = c%2 == 1
+	}
+	return r
+}
+
+// run runs the conformance cases except short-and-long-messages: Auto
+// routes a message by its size and a receive by its buffer's, so it
+// supports only receives of the exact size, which is all the runtime posts
+// (see the package comment).
+func run(t *testing.T, newTransport func(t *testing.T) dagmpi.Transport) {
+	for _, c := range transporttest.Cases() {
+		if c.Name == "short-and-long-messages" {
+			continue
+		}
+		t.Run(c.Name, func(t *testing.T) {
+			tr := newTransport(t)
+			if err := c.Run(tr); err != nil {
+				t.Fatalf("rank %d: %v", tr.Rank(), err)
+			}
+		})
+	}
+}
+
+func TestConformance(t *testing.T) {
+	t.Run("calibrated", func(t *testing.T) {
+		// Calibrate once; the cases reuse the measured routing.
+		tr, err := mux.NewAuto(mpi.World())
+		if err != nil {
+			t.Fatal(err)
+		}
+		routes := tr.Routes()
+		t.Logf("routing: %s (calibrated in %v)", tr.Describe(), tr.Calibration())
+		assert.NoError(t, tr.Close())
+		run(t, func(t *testing.T) dagmpi.Transport {
+			tr, err := mux.NewAutoRoutes(mpi.World(), routes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { tr.Close() })
+			return tr
+		})
+	})
+	t.Run("alternating", func(t *testing.T) {
+		run(t, func(t *testing.T) dagmpi.Transport {
+			tr, err := mux.NewAutoRoutes(mpi.World(), alternating())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { tr.Close() })
+			return tr
+		})
+	})
+}
+
+func TestRandomGraphs(t *testing.T) {
+	w := mpi.World()
+	for seed := int64(1); seed <= 3; seed++ {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			tr, err := mux.NewAutoRoutes(w, alternating())
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := []dagmpi.Option{dagmpi.WithWorkers(2), dagmpi.WithWatchdog(60 * time.Second), dagmpi.WithOwnedTransport()}
+			if seed%2 == 0 {
+				opts = append(opts, dagmpi.WithPruned())
+			}
+			rt, err := dagmpi.New(tr, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := randgraph.New(seed, w.Size(), 8, 150)
+			want := s.Sequential()
+			got, err := s.Run(rt, seed%2 == 0)
+			if cerr := rt.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				t.Fatalf("rank %d: %v", w.Rank(), err)
+			}
+			for d := range got {
+				if d%w.Size() == w.Rank() && !randgraph.SameBits(got[d], want[d]) {
+					t.Errorf("rank %d: data %d: got %v, want %v", w.Rank(), d, got[d], want[d])
+				}
+			}
+		})
+	}
+}
+
+func TestNames(t *testing.T) {
+	w := mpi.World()
+	for _, c := range []struct {
+		name string
+		want any
+	}{{"p2p", &p2p.Transport{}}, {"rma", &onesided.Transport{}}, {"auto", &mux.Auto{}}} {
+		tr, err := mux.New(w, c.name)
+		if assert.NoError(t, err, c.name) {
+			assert.IsType(t, c.want, tr, c.name)
+			assert.NoError(t, tr.Close())
+		}
+	}
+	_, err := mux.New(w, "collective")
+	assert.True(t, errors.Is(err, mux.ErrUnavailable), "collective: %v", err)
+	_, err = mux.New(w, "carrier-pigeon")
+	assert.ErrorContains(t, err, `unknown transport "carrier-pigeon"`)
+
+	os.Setenv(mux.EnvTransport, "rma")
+	defer os.Unsetenv(mux.EnvTransport)
+	tr, err := mux.New(w, "")
+	if assert.NoError(t, err) {
+		assert.IsType(t, &onesided.Transport{}, tr)
+		assert.NoError(t, tr.Close())
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	tr, err := mux.NewAutoRoutes(mpi.World(), [32]bool{13: true, 14: true, 15: true})
+	if !assert.NoError(t, err) {
+		return
+	}
+	defer tr.Close()
+	assert.Equal(t, "p2p <4KiB, rma 4KiB-32KiB, p2p >=32KiB", tr.Describe())
+}
