@@ -44,6 +44,10 @@ type handle struct {
 	loc  int
 	rep  *replica
 	sent []int32
+	// With WithBroadcastTree, on every rank: the ranks that read the
+	// latest version elsewhere than at loc, in the order of their first
+	// reading task (tree nodes 1, 2, ...).
+	cons []int32
 }
 
 // Data is a distributed array of n elements of type T: a handle every rank

@@ -19,6 +19,7 @@ type config struct {
 	tagBound     int
 	ownTransport bool
 	pruned       bool
+	tree         bool
 	obs          Observer
 	graph        *Graph
 }
@@ -181,6 +182,21 @@ func WithOwnedTransport() Option {
 // still runs.
 func WithPruned() Option {
 	return func(c *config) error { c.pruned = true; return nil }
+}
+
+// WithBroadcastTree moves a version that several ranks read along a
+// binomial tree instead of from its location to each reader: the readers of
+// a version, in the order their first reading task was submitted, are nodes
+// 1, 2, 3, ... of the tree and the location is node 0; node k receives from
+// node k minus its highest power of two (1 and 2 from 0, 3 from 1, 4 from 0,
+// 5 from 1, 6 from 2, 7 from 3, ...). A node forwards its received copy,
+// which it keeps until the Data is written again, so a version read by k
+// ranks leaves its location about log2(k+1) times instead of k, and every
+// rank derives the tree from the submission stream with no extra message.
+// It needs full submission (not WithPruned): every rank must see every
+// reader.
+func WithBroadcastTree() Option {
+	return func(c *config) error { c.tree = true; return nil }
 }
 
 // WithObserver sends task and transfer events to o. Without it no event is

@@ -18,6 +18,7 @@ type randomCase struct {
 	maxPending                    int
 	prune                         bool
 	inline                        time.Duration // WithInline if nonzero
+	tree                          bool          // WithBroadcastTree
 }
 
 func (c randomCase) String() string {
@@ -25,6 +26,9 @@ func (c randomCase) String() string {
 		c.ranks, c.workers, c.ndata, c.ntasks, c.tagBound, c.delay, c.maxBytes, c.maxPending, c.prune)
 	if c.inline != 0 {
 		s += fmt.Sprintf("_inline%v", c.inline)
+	}
+	if c.tree {
+		s += "_tree"
 	}
 	return s
 }
@@ -44,6 +48,9 @@ func runRandom(t *testing.T, c randomCase, seed int64) {
 	}
 	if c.inline != 0 {
 		opts = append(opts, dagmpi.WithInline(c.inline))
+	}
+	if c.tree {
+		opts = append(opts, dagmpi.WithBroadcastTree())
 	}
 	errs := spmd(t, inproc.Config{Ranks: c.ranks, Seed: seed, TagBound: c.tagBound, MaxDelay: c.delay}, opts,
 		func(rt *dagmpi.Runtime) error {
@@ -88,6 +95,11 @@ func TestRandomGraphs(t *testing.T) {
 				randomCase{ranks: ranks, workers: 2, ndata: 6, ntasks: 200, tagBound: 16, delay: 100 * time.Microsecond, prune: prune, inline: time.Hour},
 			)
 		}
+		// Versions moving along broadcast trees (full submission only).
+		cases = append(cases,
+			randomCase{ranks: ranks, workers: 2, ndata: 6, ntasks: 200, delay: 100 * time.Microsecond, tree: true},
+			randomCase{ranks: ranks, workers: 1, ndata: 4, ntasks: 200, tagBound: 2, maxBytes: 8, maxPending: 3, delay: 100 * time.Microsecond, tree: true},
+		)
 	}
 	for _, c := range cases {
 		t.Run(c.String(), func(t *testing.T) {

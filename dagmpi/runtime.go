@@ -31,6 +31,7 @@ type Runtime struct {
 	hash    uint64   // hash of the submission stream
 	xhash   uint64   // sum over sends minus sum over receives of transfer identities
 	scratch []access
+	srcs    []int32 // with WithBroadcastTree: each access's tree source, or -1
 	closed  bool
 
 	mu        sync.Mutex
@@ -85,6 +86,9 @@ func New(tr Transport, opts ...Option) (*Runtime, error) {
 		if err := o(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.tree && cfg.pruned {
+		return nil, errors.New("dagmpi: New: WithBroadcastTree needs every rank to see every reader of a version, which WithPruned does not give")
 	}
 	me, size := tr.Rank(), tr.Size()
 	if size < 1 || me < 0 || me >= size {

@@ -1,6 +1,9 @@
 package dagmpi
 
-import "fmt"
+import (
+	"fmt"
+	"math/bits"
+)
 
 type argKind uint8
 
@@ -132,12 +135,23 @@ func (rt *Runtime) Submit(body func(*Task) error, args ...Arg) error {
 	}
 
 	me := rt.me
+	if rt.cfg.tree {
+		// Every rank derives each read's source from the tree, and records
+		// new readers, whether or not it takes part.
+		rt.srcs = rt.srcs[:0]
+		for i := range acc {
+			src := -1
+			if acc[i].mode&Read != 0 {
+				src = acc[i].h.treeSource(exec)
+			}
+			rt.srcs = append(rt.srcs, int32(src))
+		}
+	}
 	if exec != me {
 		// Fast path: does this rank send anything for the task?
 		sends := false
 		for i := range acc {
-			h := acc[i].h
-			if acc[i].mode&Read != 0 && h.loc == me && !h.sentTo(exec) {
+			if rt.sendsFor(i, acc[i], exec) {
 				sends = true
 				break
 			}
@@ -155,6 +169,39 @@ func (rt *Runtime) Submit(body func(*Task) error, args ...Arg) error {
 	return rt.submitLocal(body, seq, name, prio, acc)
 }
 
+// sendsFor reports whether this rank must send the version of access i
+// (of the task being submitted) to rank exec.
+func (rt *Runtime) sendsFor(i int, a access, exec int) bool {
+	if a.mode&Read == 0 {
+		return false
+	}
+	if rt.cfg.tree {
+		return int(rt.srcs[i]) == rt.me
+	}
+	return a.h.loc == rt.me && !a.h.sentTo(exec)
+}
+
+// treeSource returns the rank that sends the latest version to a task on
+// exec that reads it, along the broadcast tree (see WithBroadcastTree), or
+// -1 when exec already has it; a new reader joins the tree.
+func (h *handle) treeSource(exec int) int {
+	if exec == h.loc {
+		return -1
+	}
+	for _, c := range h.cons {
+		if int(c) == exec {
+			return -1
+		}
+	}
+	h.cons = append(h.cons, int32(exec))
+	k := len(h.cons) // exec is node k
+	p := k &^ (1 << (bits.Len(uint(k)) - 1))
+	if p == 0 {
+		return h.loc
+	}
+	return int(h.cons[p-1])
+}
+
 // sentTo reports whether the latest version (located here) already went to r.
 func (h *handle) sentTo(r int) bool {
 	for _, s := range h.sent {
@@ -170,6 +217,7 @@ func (rt *Runtime) remoteWrite(h *handle, exec int) {
 	h.ver++
 	h.loc = exec
 	h.sent = h.sent[:0]
+	h.cons = h.cons[:0]
 	if r := h.rep; r != nil {
 		h.rep = nil
 		rt.mu.Lock()
@@ -199,11 +247,11 @@ func (rt *Runtime) submitSends(seq uint64, name string, exec int, acc []access) 
 	me := rt.me
 	for i := range acc {
 		h := acc[i].h
-		if acc[i].mode&Read == 0 || h.loc != me || h.sentTo(exec) {
+		if !rt.sendsFor(i, acc[i], exec) {
 			continue
 		}
 		if h.rep == nil {
-			panic("dagmpi: internal error: a version located here has no replica")
+			panic("dagmpi: internal error: a version sent from here has no replica")
 		}
 		s := rt.newOpLocked(opSend)
 		s.seq, s.name, s.peer, s.rep = seq, name, exec, h.rep
@@ -220,6 +268,7 @@ func (rt *Runtime) submitSends(seq uint64, name string, exec int, acc []access) 
 			h.ver++
 			h.loc = exec
 			h.sent = h.sent[:0]
+			h.cons = h.cons[:0]
 			if r := h.rep; r != nil {
 				h.rep = nil
 				r.attached = false
@@ -261,8 +310,12 @@ func (rt *Runtime) submitLocal(body func(*Task) error, seq uint64, name string, 
 			r = &replica{h: h, attached: true}
 			h.rep = r
 			if mode&Read != 0 {
-				// The latest version lives on h.loc: receive it.
+				// The latest version lives on h.loc: receive it (from its
+				// parent in the broadcast tree, with WithBroadcastTree).
 				src := h.loc
+				if rt.cfg.tree {
+					src = int(rt.srcs[i])
+				}
 				if src == me {
 					// Unreachable through the API; fail loudly rather than
 					// wait for a message from ourselves.
@@ -290,6 +343,7 @@ func (rt *Runtime) submitLocal(body func(*Task) error, seq uint64, name string, 
 			h.ver++
 			h.loc = me
 			h.sent = h.sent[:0]
+			h.cons = h.cons[:0]
 		}
 	}
 	rt.releaseLocked(t)

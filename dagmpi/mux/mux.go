@@ -9,8 +9,9 @@
 //	p2p        dagmpi/p2p: MPI_Isend/MPI_Irecv
 //	rma        dagmpi/onesided: MPI_Put into window slots, with credits
 //	auto       both, each message on the one measured faster for its size
-//	collective not available yet: tree broadcasts of versions read by many
-//	           ranks need the runtime to group those transfers (issue 5)
+//	collective p2p, with versions read by several ranks moving along
+//	           binomial broadcast trees (dagmpi.WithBroadcastTree); a runtime
+//	           mode, so only NewRuntime takes it, and not with WithPruned
 //
 // # Why routing by size is safe
 //
@@ -65,7 +66,7 @@ func New(comm *mpi.Comm, name string) (dagmpi.Transport, error) {
 	case "auto":
 		return NewAuto(comm)
 	case "collective":
-		return nil, fmt.Errorf("mux: transport %q: %w yet (the runtime does not group the transfers of one version to several ranks); use p2p, rma or auto", name, ErrUnavailable)
+		return nil, fmt.Errorf("mux: %q is a runtime mode (p2p with dagmpi.WithBroadcastTree): %w as a bare transport; use NewRuntime", name, ErrUnavailable)
 	}
 	return nil, fmt.Errorf("mux: unknown transport %q (want one of %s)", name, strings.Join(Names, ", "))
 }
@@ -73,11 +74,19 @@ func New(comm *mpi.Comm, name string) (dagmpi.Transport, error) {
 // NewRuntime creates this rank's Runtime over New(comm, name), which it
 // owns. It is collective over comm.
 func NewRuntime(comm *mpi.Comm, name string, opts ...dagmpi.Option) (*dagmpi.Runtime, error) {
+	if name == "" || name == "env" {
+		name = os.Getenv(EnvTransport)
+	}
+	opts = opts[:len(opts):len(opts)]
+	if strings.EqualFold(name, "collective") {
+		name = "p2p"
+		opts = append(opts, dagmpi.WithBroadcastTree())
+	}
 	tr, err := New(comm, name)
 	if err != nil {
 		return nil, err
 	}
-	rt, err := dagmpi.New(tr, append(opts[:len(opts):len(opts)], dagmpi.WithOwnedTransport())...)
+	rt, err := dagmpi.New(tr, append(opts, dagmpi.WithOwnedTransport())...)
 	if err != nil {
 		tr.Close()
 		return nil, err

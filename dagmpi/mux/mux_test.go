@@ -79,6 +79,34 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestCollective runs random graphs on the "collective" runtime mode:
+// versions read by several ranks move along broadcast trees over MPI.
+func TestCollective(t *testing.T) {
+	w := mpi.World()
+	for seed := int64(1); seed <= 3; seed++ {
+		rt, err := mux.NewRuntime(w, "collective", dagmpi.WithWorkers(2), dagmpi.WithWatchdog(60*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := randgraph.New(seed, w.Size(), 6, 200)
+		want := s.Sequential()
+		got, err := s.Run(rt, false)
+		if cerr := rt.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			t.Fatalf("rank %d: %v", w.Rank(), err)
+		}
+		for d := range got {
+			if d%w.Size() == w.Rank() && !randgraph.SameBits(got[d], want[d]) {
+				t.Errorf("seed %d: rank %d: data %d: got %v, want %v", seed, w.Rank(), d, got[d], want[d])
+			}
+		}
+	}
+	_, err := mux.NewRuntime(w, "collective", dagmpi.WithPruned())
+	assert.Error(t, err, "collective with WithPruned")
+}
+
 func TestRandomGraphs(t *testing.T) {
 	w := mpi.World()
 	for seed := int64(1); seed <= 3; seed++ {
