@@ -50,6 +50,7 @@ type config struct {
 	tasks     int
 	workers   int
 	transport string
+	bytes     int
 	ranks     int
 	jsonOut   bool
 	reps      int
@@ -89,10 +90,11 @@ type result struct {
 
 func main() {
 	var c config
-	flag.StringVar(&c.shape, "shape", "empty", "empty|chain|fanout|fanin|wavefront|skip")
+	flag.StringVar(&c.shape, "shape", "empty", "empty|chain|fanout|fanin|wavefront|skip|bcast")
+	flag.IntVar(&c.bytes, "bytes", 8, "bytes of the broadcast Data (-shape bcast)")
 	flag.IntVar(&c.tasks, "tasks", 1000000, "number of tasks (approximate for fanout, fanin, wavefront)")
 	flag.IntVar(&c.workers, "workers", 1, "worker goroutines per rank")
-	flag.StringVar(&c.transport, "transport", "inproc", "inproc (goroutine ranks), or under mpirun: mpi (= p2p), rma (one-sided) or auto (dagmpi/mux)")
+	flag.StringVar(&c.transport, "transport", "inproc", "inproc (goroutine ranks), or under mpirun: mpi (= p2p), rma (one-sided), auto (dagmpi/mux) or collective (p2p with broadcast trees)")
 	flag.IntVar(&c.ranks, "ranks", 1, "ranks of the in-process transport")
 	flag.BoolVar(&c.jsonOut, "json", false, "print one JSON object per result on rank 0")
 	flag.IntVar(&c.reps, "reps", 3, "repetitions")
@@ -110,9 +112,9 @@ func main() {
 
 func run(c config) error {
 	switch c.shape {
-	case "empty", "chain", "fanout", "fanin", "wavefront", "skip":
+	case "empty", "chain", "fanout", "fanin", "wavefront", "skip", "bcast":
 	default:
-		return fmt.Errorf("-shape %q: want empty, chain, fanout, fanin, wavefront or skip", c.shape)
+		return fmt.Errorf("-shape %q: want empty, chain, fanout, fanin, wavefront, skip or bcast", c.shape)
 	}
 	if c.tasks < 1 || c.workers < 1 || c.reps < 1 || c.ranks < 1 {
 		return errors.New("-tasks, -workers, -reps and -ranks must be at least 1")
@@ -120,10 +122,10 @@ func run(c config) error {
 	switch c.transport {
 	case "inproc":
 		return runInproc(c)
-	case "mpi", "p2p", "rma", "auto":
+	case "mpi", "p2p", "rma", "auto", "collective":
 		return runMPI(c)
 	}
-	return fmt.Errorf("-transport %q: want inproc, mpi (= p2p), rma or auto", c.transport)
+	return fmt.Errorf("-transport %q: want inproc, mpi (= p2p), rma, auto or collective", c.transport)
 }
 
 // rankResult is what one rank measured.
@@ -206,8 +208,11 @@ func runMPI(c config) error {
 			}
 		}
 		name := c.transport
-		if name == "mpi" {
+		switch name {
+		case "mpi":
 			name = "p2p"
+		case "collective":
+			name = "p2p" // with the runtime's broadcast trees (measure)
 		}
 		tr, err := mux.New(world, name)
 		if err != nil {
@@ -240,8 +245,12 @@ func runMPI(c config) error {
 // measure builds a Runtime over tr, runs the shape and returns this rank's
 // time.
 func measure(c config, tr dagmpi.Transport) (rankResult, error) {
-	rt, err := dagmpi.New(tr, dagmpi.WithWorkers(c.workers), dagmpi.WithWatchdog(time.Minute), dagmpi.WithSpin(c.spin), dagmpi.WithMaxRecvsPosted(c.recvs),
-		dagmpi.WithInline(c.inline))
+	opts := []dagmpi.Option{dagmpi.WithWorkers(c.workers), dagmpi.WithWatchdog(time.Minute), dagmpi.WithSpin(c.spin), dagmpi.WithMaxRecvsPosted(c.recvs),
+		dagmpi.WithInline(c.inline)}
+	if c.transport == "collective" {
+		opts = append(opts, dagmpi.WithBroadcastTree())
+	}
+	rt, err := dagmpi.New(tr, opts...)
 	if err != nil {
 		return rankResult{}, err
 	}
@@ -284,6 +293,28 @@ func shape(c config, rt *dagmpi.Runtime) (rankResult, error) {
 			for i := 0; i < c.tasks; i++ {
 				if err := rt.Submit(body, x.ReadWrite(), dagmpi.OnRank(i%P)); err != nil {
 					return err
+				}
+			}
+			return nil
+		}
+	case "bcast":
+		// One Data of -bytes written on rank 0 and read on every other
+		// rank, -tasks/P times: a broadcast per round.
+		x, err := dagmpi.NewData[float64](rt, max(1, c.bytes/8), 0, nil)
+		if err != nil {
+			return rankResult{}, err
+		}
+		rounds := max(1, c.tasks/P)
+		count = rounds
+		start = func() error {
+			for r := 0; r < rounds; r++ {
+				if err := rt.Submit(incr(x), x.ReadWrite(), dagmpi.OnRank(0)); err != nil {
+					return err
+				}
+				for k := 1; k < P; k++ {
+					if err := rt.Submit(nop, x.Read(), dagmpi.OnRank(k)); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
