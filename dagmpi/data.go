@@ -91,14 +91,14 @@ func NewData[T any](rt *Runtime, n, home int, init []T) (*Data[T], error) {
 	size := int(unsafe.Sizeof(zero))
 	h := &handle{
 		rt:    rt,
-		id:    len(rt.handles),
+		id:    rt.ndata,
 		n:     n,
 		bytes: n * size,
 		home:  home,
 		loc:   home,
 		alloc: func() []byte { return bytesOf(make([]T, n)) },
 	}
-	rt.handles = append(rt.handles, h)
+	rt.ndata++
 	rt.hash = mix(rt.hash, uint64(n)<<32^uint64(home)<<8^0xda7a)
 	if rt.me == home {
 		buf := make([]T, n)
