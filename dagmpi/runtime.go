@@ -24,7 +24,7 @@ type Runtime struct {
 	obs   Observer
 
 	// Submitter-owned state: touched only by the goroutine calling Submit.
-	ndata   int // Data handles created: the next one's identity
+	ndata   int      // Data handles created: the next one's identity
 	nsub    uint64   // tasks submitted (including tasks this rank skips)
 	sendSeq []uint64 // per destination: transfers assigned so far
 	recvSeq []uint64 // per source
