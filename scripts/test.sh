@@ -27,6 +27,12 @@ go test -count=1 -timeout 20m ./...
 step "mpi and rma under GOEXPERIMENT=cgocheck2"
 GOEXPERIMENT=cgocheck2 go test -count=1 ./mpi ./rma
 
+step "cudaaware with -tags cuda (CUDA runtime opened at run time; GPU tests skip without a GPU), and under the race detector"
+go vet -tags cuda ./cudaaware
+go test -count=1 -tags cuda ./cudaaware
+GOEXPERIMENT=cgocheck2 go test -count=1 ./cudaaware
+go test -count=1 -race ./cudaaware
+
 if ls ./dagmpi/*.go >/dev/null 2>&1; then
 	step "dagmpi under the race detector"
 	go test -count=1 -race ./dagmpi/...
