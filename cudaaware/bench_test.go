@@ -102,3 +102,66 @@ func BenchmarkPingPong(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGraphStreams runs 32 independent device-to-device tile copies
+// per iteration through a Graph on 1, 2, 4 and 8 streams: the throughput
+// of independent tasks against the single-stream run. It is local (no MPI
+// call), so b.N may differ between ranks; run it at one rank:
+//
+//	SPMD_MPITEST_NP=1 go test -run '^$' -bench GraphStreams ./cudaaware
+//
+// On the host stand-in a copy is a Go copy on the stream's goroutine; on a
+// GPU (-tags cuda) it is cudaMemcpyAsync. Copies stand in for the GEMM tile
+// kernels of issue 8, which need cuBLAS.
+func BenchmarkGraphStreams(b *testing.B) {
+	const tiles, tileBytes = 32, 1 << 20
+	devs := map[string]cudaaware.Device{"host": cudaaware.NewHostDevice(cudaaware.HostOptions{})}
+	if n, err := cudaaware.CUDACount(); err == nil && n > 0 {
+		if d, err := cudaaware.CUDA(0); err == nil {
+			devs["gpu"] = d
+		}
+	}
+	for _, dn := range []string{"host", "gpu"} {
+		d, ok := devs[dn]
+		if !ok {
+			continue
+		}
+		var src, dst []cudaaware.Buffer[byte]
+		for range tiles {
+			s, err := cudaaware.Alloc[byte](d, tileBytes)
+			if err != nil {
+				b.Fatal(err)
+			}
+			t, err := cudaaware.Alloc[byte](d, tileBytes)
+			if err != nil {
+				b.Fatal(err)
+			}
+			src, dst = append(src, s), append(dst, t)
+		}
+		for _, k := range []int{1, 2, 4, 8} {
+			b.Run(fmt.Sprintf("%s/streams%d", dn, k), func(b *testing.B) {
+				g, err := cudaaware.NewGraph(d, k)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer g.Close()
+				b.SetBytes(tiles * tileBytes)
+				for range b.N {
+					for i := range tiles {
+						s, t := src[i], dst[i]
+						g.Submit(func(st cudaaware.Stream) error {
+							return st.CopyDtoD(t.Mem(), 0, s.Mem(), 0, tileBytes)
+						}, cudaaware.Reads(s), cudaaware.Writes(t))
+					}
+					if err := g.Wait(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		for i := range src {
+			src[i].Free()
+			dst[i].Free()
+		}
+	}
+}
