@@ -65,6 +65,10 @@ type Pipeline struct {
 	events []Event
 	stage  []*HostMem
 	busy   atomic.Bool
+
+	// Reused by every transfer, so a transfer allocates nothing.
+	sendHdr, recvHdr [hdrLen]int64
+	reqs             []mpi.Request
 }
 
 // NewPipeline makes a pipeline for d. With Path Auto the path is chosen
@@ -139,6 +143,16 @@ func (p *Pipeline) Close() error {
 	}
 	p.events, p.stage = nil, nil
 	return errors.Join(errs...)
+}
+
+// requests returns n null requests, reusing the pipeline's slice.
+func (p *Pipeline) requests(n int) []mpi.Request {
+	if cap(p.reqs) < n {
+		p.reqs = make([]mpi.Request, n)
+	}
+	p.reqs = p.reqs[:n]
+	clear(p.reqs)
+	return p.reqs
 }
 
 // staging returns the depth staging buffers, each at least bytes long,
@@ -220,8 +234,8 @@ func SendDevice[T mpi.Elem](p *Pipeline, c *mpi.Comm, buf Buffer[T], dest, tag i
 	if p.path == Direct {
 		per = max(1, n)
 	}
-	hdr := []int64{hdrMagic, int64(n), int64(per), int64(esz)}
-	hreq, err := mpi.Isend(c, hdr, dest, tag)
+	p.sendHdr = [hdrLen]int64{hdrMagic, int64(n), int64(per), int64(esz)}
+	hreq, err := mpi.Isend(c, p.sendHdr[:], dest, tag)
 	if err != nil {
 		return err
 	}
@@ -256,7 +270,7 @@ func sendStaged[T mpi.Elem](p *Pipeline, c *mpi.Comm, buf Buffer[T], dest, tag, 
 	if err != nil {
 		return err
 	}
-	reqs := make([]mpi.Request, p.depth)
+	reqs := p.requests(p.depth)
 	defer waitQuietly(reqs)
 	defer p.stream.Synchronize() // on error, no copy may still be filling a slot
 	issue := func(k int) error {
@@ -322,7 +336,7 @@ func RecvDevice[T mpi.Elem](p *Pipeline, c *mpi.Comm, buf Buffer[T], source, tag
 		return mpi.Status{}, err
 	}
 	defer p.busy.Store(false)
-	hdr := make([]int64, hdrLen)
+	hdr := p.recvHdr[:]
 	st, err := mpi.Recv(c, hdr, source, tag)
 	if err != nil {
 		return st, err
@@ -349,7 +363,7 @@ func RecvDevice[T mpi.Elem](p *Pipeline, c *mpi.Comm, buf Buffer[T], source, tag
 		return st, nil
 	}
 	if p.path == Direct {
-		err = recvDirect[T](c, buf, src, tg, per, nch)
+		err = recvDirect[T](c, p.requests(nch), buf, src, tg, per)
 	} else {
 		err = recvStaged[T](p, c, buf, src, tg, n, per, nch)
 	}
@@ -363,11 +377,10 @@ func drain(c *mpi.Comm, src, tag, nch int) {
 	}
 }
 
-func recvDirect[T mpi.Elem](c *mpi.Comm, buf Buffer[T], src, tag, per, nch int) error {
+func recvDirect[T mpi.Elem](c *mpi.Comm, reqs []mpi.Request, buf Buffer[T], src, tag, per int) error {
 	esz := mpi.ElemSize[T]()
-	reqs := make([]mpi.Request, nch)
-	defer waitQuietly(reqs)
-	for k := range nch {
+	defer cancelQuietly(reqs)
+	for k := range reqs {
 		off, m := chunkSpan(k, per, buf.n)
 		var err error
 		if reqs[k], err = mpi.IrecvUnsafe[T](c, buf.mem.at(buf.off+off*esz), m, src, tag); err != nil {
@@ -401,7 +414,7 @@ func recvStaged[T mpi.Elem](p *Pipeline, c *mpi.Comm, buf Buffer[T], src, tag, n
 	if err != nil {
 		return err
 	}
-	reqs := make([]mpi.Request, p.depth)
+	reqs := p.requests(p.depth)
 	defer cancelQuietly(reqs)
 	defer p.stream.Synchronize() // on error, no copy may still read a slot
 	post := func(k int) error {

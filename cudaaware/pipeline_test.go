@@ -281,3 +281,37 @@ func TestDetect(t *testing.T) {
 	assert.True(t, strings.HasPrefix(s.String(), "MPI"))
 	pl.Close()
 }
+
+// TestPipelineAllocations counts heap allocations per round trip of 8
+// bytes between ranks 0 and 1: none on the direct path (the pipeline
+// reuses its header and request memory). The staged path's are logged
+// only: most are the host stand-in's (a channel per event record, a
+// closure per queued copy), which a GPU does not make. AllocsPerRun runs
+// the same number of times on every rank.
+func TestPipelineAllocations(t *testing.T) {
+	c := mpi.World()
+	if c.Size() < 2 {
+		t.Skip("needs 2 ranks")
+	}
+	d := cudaaware.NewHostDevice(cudaaware.HostOptions{})
+	for _, path := range []cudaaware.Path{cudaaware.Direct, cudaaware.Staged} {
+		p, err := cudaaware.NewPipeline(d, cudaaware.Options{Path: path})
+		require.NoError(t, err)
+		buf, _ := cudaaware.Alloc[float64](d, 1)
+		allocs := testing.AllocsPerRun(50, func() {
+			switch c.Rank() {
+			case 0:
+				cudaaware.SendDevice(p, c, buf, 1, 1)
+				cudaaware.RecvDevice(p, c, buf, 1, 1)
+			case 1:
+				cudaaware.RecvDevice(p, c, buf, 0, 1)
+				cudaaware.SendDevice(p, c, buf, 0, 1)
+			}
+		})
+		t.Logf("%v: %v allocations per round trip", path, allocs)
+		if path == cudaaware.Direct && c.Rank() < 2 {
+			assert.Zero(t, allocs, "allocations per direct round trip")
+		}
+		p.Close()
+	}
+}
