@@ -75,10 +75,20 @@
 // interleave. Device memory is never a Go pointer: the host only hands it
 // to copies and to MPI.
 //
+// # Device tasks
+//
+// Graph runs tasks on a pool of streams of one device: each task declares
+// the device memory it reads and writes, gets a stream (round robin, so
+// independent tasks overlap), and its stream waits with events, never on
+// the host, for the earlier tasks it conflicts with (read after write,
+// write after read, write after write, tracked per allocation). Graph.Wait
+// is the one host synchronisation.
+//
 // # Not yet
 //
-// dagmpi handles holding device buffers, device tasks that take a stream
-// from a pool and depend on each other through events, and kernels (GEMM
-// tiles through cuBLAS) are not implemented; Device, Stream and Event are
-// the pieces they would be built from.
+// dagmpi does not hold device buffers in its Data handles nor run its tasks
+// through a Graph; doing so needs a replica store and a transfer path for
+// device memory inside dagmpi (Graph and SendDevice/RecvDevice are the
+// pieces). There are no kernels: GEMM tiles would need cuBLAS, which is not
+// wrapped.
 package cudaaware
