@@ -338,8 +338,8 @@ func RecvDevice[T mpi.Elem](p *Pipeline, c *mpi.Comm, buf Buffer[T], source, tag
 	defer p.busy.Store(false)
 	hdr := p.recvHdr[:]
 	st, err := mpi.Recv(c, hdr, source, tag)
-	if err != nil {
-		return st, err
+	if err != nil || st.Source == mpi.ProcNull {
+		return st, err // from ProcNull: nothing arrives, as with MPI_Recv
 	}
 	if st.Count != hdrLen || hdr[0] != hdrMagic {
 		return st, mpi.NewError(mpi.ErrTruncate, call, "from rank %d tag %d: the message is not a SendDevice header (%d elements): the sender did not use SendDevice", st.Source, st.Tag, st.Count)

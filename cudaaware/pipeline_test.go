@@ -219,6 +219,13 @@ func TestPipelineErrors(t *testing.T) {
 	_, err = cudaaware.RecvDevice(rp, c, big, prev, 10)
 	assert.ErrorContains(t, err, "not a SendDevice header", "a foreign message of a header's length")
 
+	// ProcNull: nothing is sent or received, as with MPI.
+	assert.NoError(t, cudaaware.SendDevice(sp, c, out, mpi.ProcNull, 11))
+	st, err = cudaaware.RecvDevice(rp, c, big, mpi.ProcNull, 11)
+	assert.NoError(t, err)
+	assert.Equal(t, mpi.ProcNull, st.Source)
+	assert.Equal(t, 0, st.Count)
+
 	// Local misuse.
 	other := cudaaware.NewHostDevice(cudaaware.HostOptions{Name: "other"})
 	ob, _ := cudaaware.Alloc[float64](other, 4)
