@@ -199,7 +199,15 @@ func CUDACount() (int, error) {
 	return int(n), nil
 }
 
-// CUDA opens GPU ordinal (0 <= ordinal < CUDACount()).
+// devices holds one Device per ordinal: memory, streams and events are
+// matched to their device by identity.
+var devices struct {
+	sync.Mutex
+	m map[int]*cudaDevice
+}
+
+// CUDA returns GPU ordinal (0 <= ordinal < CUDACount()); the same Device
+// for the same ordinal.
 func CUDA(ordinal int) (Device, error) {
 	n, err := CUDACount()
 	if err != nil {
@@ -208,7 +216,17 @@ func CUDA(ordinal int) (Device, error) {
 	if ordinal < 0 || ordinal >= n {
 		return nil, errf("CUDA", "device %d out of range: %d devices", ordinal, n)
 	}
-	return &cudaDevice{ord: C.int(ordinal)}, nil
+	devices.Lock()
+	defer devices.Unlock()
+	if devices.m == nil {
+		devices.m = map[int]*cudaDevice{}
+	}
+	d := devices.m[ordinal]
+	if d == nil {
+		d = &cudaDevice{ord: C.int(ordinal)}
+		devices.m[ordinal] = d
+	}
+	return d, nil
 }
 
 type cudaDevice struct{ ord C.int }

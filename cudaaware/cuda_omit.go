@@ -12,7 +12,7 @@ func CUDACount() (int, error) {
 	return 0, fmt.Errorf("%w: built without the cuda build tag (go build -tags cuda) or without cgo", ErrNoCUDA)
 }
 
-// CUDA opens GPU ordinal. Built without the cuda build tag (or without
+// CUDA returns GPU ordinal. Built without the cuda build tag (or without
 // cgo) it returns an ErrNoCUDA error saying so.
 func CUDA(ordinal int) (Device, error) {
 	_, err := CUDACount()
