@@ -20,6 +20,7 @@ package cudaaware
 #include <dlfcn.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef int spmd_cuda_err;    // cudaError_t
@@ -59,11 +60,20 @@ static struct {
 	const char *(*getErrorString)(spmd_cuda_err);
 } cu;
 
-// spmd_cuda_load opens libcudart and resolves the functions; on failure it
-// writes the reason to msg and returns -1.
-static int spmd_cuda_load(char *msg, int len) {
+// spmd_cuda_load opens libcudart (the library at path if path is not
+// empty) and resolves the functions; on failure it writes the reason to msg
+// and returns -1.
+static int spmd_cuda_load(const char *path, char *msg, int len) {
 	static const char *names[] = {"libcudart.so", "libcudart.so.12", "libcudart.so.11.0", "libcudart.so.11", NULL};
 	const char *last = "";
+	if (path[0] != '\0') {
+		cu.lib = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+		if (cu.lib == NULL) {
+			const char *e = dlerror();
+			snprintf(msg, len, "cannot load the CUDA runtime %s: %s", path, e ? e : "");
+			return -1;
+		}
+	}
 	for (int i = 0; names[i] != NULL && cu.lib == NULL; i++) {
 		cu.lib = dlopen(names[i], RTLD_NOW | RTLD_GLOBAL);
 		if (cu.lib == NULL) {
@@ -155,6 +165,7 @@ import "C"
 
 import (
 	"fmt"
+	"os"
 	"sync"
 	"unsafe"
 )
@@ -164,11 +175,14 @@ var load struct {
 	err  error
 }
 
-// loadCUDA opens the CUDA runtime once.
+// loadCUDA opens the CUDA runtime once: the library EnvCUDART names, or
+// the first of libcudart.so, .so.12, .so.11.0, .so.11 that dlopen finds.
 func loadCUDA() error {
 	load.once.Do(func() {
 		var msg [512]C.char
-		if C.spmd_cuda_load(&msg[0], C.int(len(msg))) != 0 {
+		path := C.CString(os.Getenv(EnvCUDART))
+		defer C.free(unsafe.Pointer(path))
+		if C.spmd_cuda_load(path, &msg[0], C.int(len(msg))) != 0 {
 			load.err = fmt.Errorf("%w: %s", ErrNoCUDA, C.GoString(&msg[0]))
 		}
 	})

@@ -11,6 +11,11 @@ import (
 // no device. The wrapping error says which.
 var ErrNoCUDA = errors.New("cudaaware: CUDA is not available")
 
+// EnvCUDART names the environment variable that, with the cuda build
+// tag, gives the path of the CUDA runtime library to load instead of
+// searching for libcudart.so, .so.12, .so.11.0 and .so.11.
+const EnvCUDART = "SPMD_CUDART"
+
 // ErrBusy is returned when a Pipeline is used by two transfers at once.
 var ErrBusy = errors.New("cudaaware: pipeline is in use by another transfer")
 

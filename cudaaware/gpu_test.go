@@ -80,7 +80,7 @@ func TestMultiStreamChainHost(t *testing.T) {
 
 func TestGPUMultiStreamChain(t *testing.T) {
 	d := gpu(t)
-	multiStreamChain(t, d, 8, 1<<20)
+	multiStreamChain(t, d, 8, 1<<18)
 }
 
 // TestGPUPingPong bounces values between device buffers of ranks 0 and 1,
@@ -119,4 +119,16 @@ func TestGPUPingPong(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestGPUDirectNeedsAwareMPI: forcing the direct path on a GPU when MPI is
+// not known to be CUDA-aware is refused, since MPI would read device
+// addresses as host memory.
+func TestGPUDirectNeedsAwareMPI(t *testing.T) {
+	d := gpu(t)
+	if s := cudaaware.MPISupport(); s.Aware {
+		t.Skipf("%v: the direct path is allowed", s)
+	}
+	_, err := cudaaware.NewPipeline(d, cudaaware.Options{Path: cudaaware.Direct})
+	assert.ErrorContains(t, err, "set SPMD_CUDA_AWARE=1 if the library is CUDA-aware")
 }

@@ -84,7 +84,7 @@ func TestGraphHost(t *testing.T) {
 func TestGPUGraph(t *testing.T) {
 	d := gpu(t)
 	for _, k := range []int{1, 2, 4, 8} {
-		graphDeps(t, d, k, 1<<20)
+		graphDeps(t, d, k, 1<<16)
 	}
 }
 

@@ -30,8 +30,14 @@ GOEXPERIMENT=cgocheck2 go test -count=1 ./mpi ./rma
 step "cudaaware with -tags cuda (CUDA runtime opened at run time; GPU tests skip without a GPU), and under the race detector"
 go vet -tags cuda ./cudaaware
 go test -count=1 -tags cuda ./cudaaware
-GOEXPERIMENT=cgocheck2 go test -count=1 ./cudaaware
 go test -count=1 -race ./cudaaware
+step "cudaaware -tags cuda against a fake libcudart (host memory behind the CUDA ABI): the cgo layer and the GPU tests, staged and direct"
+fakedir=$(mktemp -d)
+fake=$fakedir/libfakecudart.so
+cc -shared -fPIC -o "$fake" cudaaware/testdata/fakecudart/fakecudart.c
+SPMD_CUDART=$fake GOEXPERIMENT=cgocheck2 go test -count=1 -tags cuda ./cudaaware
+SPMD_CUDART=$fake SPMD_CUDA_AWARE=1 go test -count=1 -tags cuda -run GPU ./cudaaware
+rm -rf "$fakedir"
 
 if ls ./dagmpi/*.go >/dev/null 2>&1; then
 	step "dagmpi under the race detector"
