@@ -11,11 +11,13 @@
 // and the host can wait for). Two implementations:
 //
 //   - CUDA(ordinal), built with the cuda build tag: the CUDA runtime,
-//     opened with dlopen (libcudart.so, .so.12, .so.11.0, .so.11) on first
-//     use, so the build needs no CUDA header or library and a binary built
-//     with the tag runs on machines without CUDA. Without the tag, or where
-//     the runtime cannot be loaded or sees no GPU, CUDA and CUDACount return
-//     an ErrNoCUDA error that says why.
+//     opened with dlopen on first use (the library SPMD_CUDART names, else
+//     libcudart.so, .so.12, .so.11.0, .so.11), so the build needs no CUDA
+//     header or library and a binary built with the tag runs on machines
+//     without CUDA. Without the tag, or where the runtime cannot be loaded
+//     or sees no GPU, CUDA and CUDACount return an ErrNoCUDA error that says
+//     why. testdata/fakecudart is a fake runtime (host memory behind the
+//     same C ABI) that lets the tests run this layer without a GPU.
 //   - HostDevice: host memory standing in for a GPU, with one goroutine
 //     per stream, so everything above runs, and is tested, without a GPU.
 //     Its copies can be slowed down so a missing synchronisation shows as
