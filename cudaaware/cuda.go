@@ -301,7 +301,19 @@ func (d *cudaDevice) NewStream() (Stream, error) {
 	return &cudaStream{dev: d, s: C.spmd_cuda_stream(r.p)}, nil
 }
 
+// live refuses a closed stream: its NULL handle would be CUDA's legacy
+// default stream, which synchronises with everything.
+func (s *cudaStream) live(call string) error {
+	if s.s == nil {
+		return errf(call, "stream on %s is closed", s.dev)
+	}
+	return nil
+}
+
 func (s *cudaStream) own(call string, m *Mem) error {
+	if err := s.live(call); err != nil {
+		return err
+	}
 	if m.dev != Device(s.dev) {
 		return errf(call, "memory of %s used on a stream of %s", m.dev, s.dev)
 	}
@@ -352,12 +364,18 @@ func (s *cudaStream) CopyDtoD(dst *Mem, dstOff int, src *Mem, srcOff, n int) err
 }
 
 func (s *cudaStream) event(call string, e Event) (*cudaEvent, error) {
+	if err := s.live(call); err != nil {
+		return nil, err
+	}
 	ce, ok := e.(*cudaEvent)
 	if !ok || ce == nil {
 		return nil, errf(call, "event %T is not an event of %s", e, s.dev)
 	}
 	if ce.dev != s.dev {
 		return nil, errf(call, "event of %s used on a stream of %s", ce.dev, s.dev)
+	}
+	if ce.e == nil {
+		return nil, errf(call, "event on %s is closed", s.dev)
 	}
 	return ce, nil
 }
@@ -379,6 +397,9 @@ func (s *cudaStream) Wait(e Event) error {
 }
 
 func (s *cudaStream) Synchronize() error {
+	if err := s.live("Synchronize"); err != nil {
+		return err
+	}
 	return cudaErr("cudaStreamSynchronize", C.spmd_cuda_stream_sync(s.dev.ord, s.s))
 }
 

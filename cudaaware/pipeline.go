@@ -328,7 +328,8 @@ func waitQuietly(reqs []mpi.Request) {
 // and returns once the data is in device memory. Status.Count is the
 // number of elements received, which may be less than buf.Len(). A message
 // longer than buf, or of another element size, is received and dropped and
-// reported as an mpi.ErrTruncate or mpi.ErrType error, so the sender does
+// reported as an mpi.ErrTruncate error (Status.Count is then the
+// message's length) or an mpi.ErrType error (Count -1), so the sender does
 // not block.
 func RecvDevice[T mpi.Elem](p *Pipeline, c *mpi.Comm, buf Buffer[T], source, tag int) (mpi.Status, error) {
 	const call = "RecvDevice"
@@ -350,15 +351,16 @@ func RecvDevice[T mpi.Elem](p *Pipeline, c *mpi.Comm, buf Buffer[T], source, tag
 		return st, mpi.NewError(mpi.ErrCount, call, "from rank %d tag %d: corrupt header %v", src, tg, hdr)
 	}
 	nch := numChunks(n, per)
+	st.Count = n
 	if want := mpi.ElemSize[T](); esz != want {
 		drain(c, src, tg, nch)
+		st.Count = -1 // as mpi: not a whole number of T
 		return st, mpi.NewError(mpi.ErrType, call, "from rank %d tag %d: %d-byte elements sent, %d-byte elements expected", src, tg, esz, want)
 	}
 	if n > buf.n {
 		drain(c, src, tg, nch)
 		return st, mpi.NewError(mpi.ErrTruncate, call, "from rank %d tag %d: message of %d elements does not fit a buffer of %d", src, tg, n, buf.n)
 	}
-	st.Count = n
 	if nch == 0 {
 		return st, nil
 	}

@@ -196,14 +196,15 @@ func TestPipelineErrors(t *testing.T) {
 		assert.NoError(t, <-sent, "the sender completes whatever the receiver found")
 		return err
 	}
-	err = exchange(func() error { _, err := cudaaware.RecvDevice(rp, c, small, prev, 7); return err })
+	var st mpi.Status
+	err = exchange(func() error { st, err = cudaaware.RecvDevice(rp, c, small, prev, 7); return err })
 	assert.True(t, errors.Is(err, mpi.ErrTruncate), "100 elements into 99: %v", err)
+	assert.Equal(t, 100, st.Count, "the message's length")
 	assert.ErrorContains(t, err, "does not fit a buffer of 99")
 	err = exchange(func() error { _, err := cudaaware.RecvDevice(rp, c, ints, prev, 7); return err })
 	assert.True(t, errors.Is(err, mpi.ErrType), "float64 into int32: %v", err)
 	// Nothing was left behind: the same tag carries a good transfer.
 	big, _ := cudaaware.Alloc[float64](d, 120)
-	var st mpi.Status
 	err = exchange(func() error { st, err = cudaaware.RecvDevice(rp, c, big, prev, 7); return err })
 	assert.NoError(t, err)
 	assert.Equal(t, 100, st.Count, "a shorter message is fine, as with MPI_Recv")
