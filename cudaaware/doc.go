@@ -75,7 +75,10 @@
 // one per goroutine. Two transfers between the same pair of ranks on the
 // same communicator and tag must not overlap in time, or their chunks would
 // interleave. Device memory is never a Go pointer: the host only hands it
-// to copies and to MPI.
+// to copies and to MPI. With MPICH 4.0 (Debian 12), a rank that sends to
+// itself from one goroutine while receiving in another can hang inside
+// MPICH (two threads blocked on a message to self), so avoid self
+// transfers across goroutines there.
 //
 // # Device tasks
 //

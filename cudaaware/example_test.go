@@ -4,35 +4,32 @@ import (
 	"fmt"
 
 	"github.com/spmd-go/spmd/cudaaware"
-	"github.com/spmd-go/spmd/mpi"
 )
 
-// Each rank sends a device buffer to itself through the staged pipeline
-// (the sender on a goroutine) and reads back what arrived. The host
-// stand-in plays the GPU; with -tags cuda, cudaaware.CUDA(0) would.
-func Example() {
-	c := mpi.World()
+// Device tasks on two streams: b = a, then c = b. The second task's stream
+// waits for the first's event, never the host; Wait is the one host
+// synchronisation. The host stand-in plays the GPU; with -tags cuda,
+// cudaaware.CUDA(0) would.
+func ExampleGraph() {
 	dev := cudaaware.NewHostDevice(cudaaware.HostOptions{})
-	opt := cudaaware.Options{Path: cudaaware.Staged, ChunkBytes: 16} // 2 float64 per chunk
-	sp, _ := cudaaware.NewPipeline(dev, opt)
-	defer sp.Close()
-	rp, _ := cudaaware.NewPipeline(dev, opt)
-	defer rp.Close()
+	a, _ := cudaaware.Alloc[float64](dev, 3)
+	b, _ := cudaaware.Alloc[float64](dev, 3)
+	c, _ := cudaaware.Alloc[float64](dev, 3)
+	cudaaware.Upload(a, []float64{1, 2, 3})
 
-	src, _ := cudaaware.Alloc[float64](dev, 5)
-	dst, _ := cudaaware.Alloc[float64](dev, 5)
-	cudaaware.Upload(src, []float64{1, 2, 3, 4, 5})
-
-	me := c.Rank()
-	sent := make(chan error, 1)
-	go func() { sent <- cudaaware.SendDevice(sp, c, src, me, 0) }()
-	st, err := cudaaware.RecvDevice(rp, c, dst, me, 0)
-	if err != nil || <-sent != nil {
-		fmt.Println("transfer failed:", err)
-		return
+	g, _ := cudaaware.NewGraph(dev, 2)
+	defer g.Close()
+	copyTo := func(dst, src cudaaware.Buffer[float64]) {
+		g.Submit(func(s cudaaware.Stream) error {
+			return s.CopyDtoD(dst.Mem(), dst.Offset(), src.Mem(), src.Offset(), src.Bytes())
+		}, cudaaware.Reads(src), cudaaware.Writes(dst))
 	}
-	got := make([]float64, 5)
-	cudaaware.Download(got, dst)
-	fmt.Println(st.Count, got)
-	// Output: 5 [1 2 3 4 5]
+	copyTo(b, a)
+	copyTo(c, b)
+	g.Wait()
+
+	got := make([]float64, 3)
+	cudaaware.Download(got, c)
+	fmt.Println(got)
+	// Output: [1 2 3]
 }

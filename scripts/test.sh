@@ -45,8 +45,8 @@ if ls ./dagmpi/*.go >/dev/null 2>&1; then
 fi
 
 if command -v mpiexec.mpich >/dev/null 2>&1 && pkg-config --exists mpich; then
-	step "mpi with -tags mpich (MPICH $(pkg-config --modversion mpich))"
-	go test -count=1 -tags mpich ./mpi
+	step "mpi and cudaaware with -tags mpich (MPICH $(pkg-config --modversion mpich))"
+	go test -count=1 -tags mpich ./mpi ./cudaaware
 else
 	echo "MPICH not installed: skipping the -tags mpich run (SPMD_WITH_MPICH=1 scripts/setup.sh)"
 fi
