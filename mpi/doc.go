@@ -29,7 +29,10 @@
 // Nonblocking calls (Isend, Irecv, Ibcast, Iallreduce, ...) return a
 // Request that keeps every buffer of the operation pinned (runtime.Pinner)
 // until Wait, Test or one of the multiple-completion functions completes it:
-// the program must not touch those buffers before then. The hot path of
+// the program must not touch those buffers before then. IsendUnsafe and
+// IrecvUnsafe take a raw address and a count instead of a slice, for memory
+// that is not a Go slice (C memory, or device memory handed to a CUDA-aware
+// MPI by package cudaaware). The hot path of
 // Send, Recv, Isend and Wait makes one cgo call and no heap allocation.
 //
 // # Errors

@@ -1,5 +1,7 @@
 package mpi
 
+import "unsafe"
+
 // Raw handles, for other cgo packages of this module (rma, cudaaware) that
 // call MPI functions the binding does not wrap. A handle is returned as a
 // uintptr holding the C handle's value: a pointer in Open MPI, an integer in
@@ -50,3 +52,53 @@ func NewError(sentinel *Error, call, format string, args ...any) error {
 // Check returns an error if c cannot be used for call now: MPI not live, a
 // nil communicator, or one that was freed.
 func (c *Comm) Check(call string) error { return c.check(call) }
+
+// IsendUnsafe starts a send of n elements of T at address p to dest
+// (MPI_Isend), for buffers that are not Go slices: memory from C, or device
+// memory handed to a CUDA-aware MPI (package cudaaware). p must stay valid
+// and unmodified until the request completes. If p points into Go memory,
+// the request pins it like Isend does; other memory is passed to MPI as is
+// and is not Go's to pin, which is what makes device pointers legal here (a
+// device address is never a Go pointer, so cgo's pointer checks pass it
+// through). A nil p is allowed only with n == 0.
+func IsendUnsafe[T Elem](c *Comm, p unsafe.Pointer, n, dest, tag int) (Request, error) {
+	if err := c.checkSend("MPI_Isend", n, dest, tag); err != nil {
+		return Request{}, err
+	}
+	if err := checkUnsafe("MPI_Isend", p, n); err != nil {
+		return Request{}, err
+	}
+	b := buf{p: p, n: n, k: kindOf[T]()}
+	h, rc := lowIsend(modeStd, b, dest, tag, c.h)
+	if rc != 0 {
+		return Request{}, codeErr(rc, "MPI_Isend")
+	}
+	return newRequest(h, b.k, false, p, nil), nil
+}
+
+// IrecvUnsafe starts a receive of up to n elements of T into address p
+// (MPI_Irecv); see IsendUnsafe for the rules on p.
+func IrecvUnsafe[T Elem](c *Comm, p unsafe.Pointer, n, source, tag int) (Request, error) {
+	if err := c.checkRecv("MPI_Irecv", n, source, tag); err != nil {
+		return Request{}, err
+	}
+	if err := checkUnsafe("MPI_Irecv", p, n); err != nil {
+		return Request{}, err
+	}
+	b := buf{p: p, n: n, k: kindOf[T]()}
+	h, rc := lowIrecv(b, source, tag, c.h)
+	if rc != 0 {
+		return Request{}, codeErr(rc, "MPI_Irecv")
+	}
+	return newRequest(h, b.k, false, p, nil), nil
+}
+
+func checkUnsafe(call string, p unsafe.Pointer, n int) error {
+	if n < 0 {
+		return argErr(clsCount, call, "negative count %d", n)
+	}
+	if p == nil && n > 0 {
+		return argErr(clsBuffer, call, "nil address with count %d", n)
+	}
+	return nil
+}

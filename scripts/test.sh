@@ -27,14 +27,26 @@ go test -count=1 -timeout 20m ./...
 step "cgo packages under GOEXPERIMENT=cgocheck2"
 GOEXPERIMENT=cgocheck2 go test -count=1 ./mpi ./rma ./dagmpi/onesided ./blockcyclic/kernels
 
+step "cudaaware with -tags cuda (CUDA runtime opened at run time; GPU tests skip without a GPU), and under the race detector"
+go vet -tags cuda ./cudaaware
+go test -count=1 -tags cuda ./cudaaware
+go test -count=1 -race ./cudaaware
+step "cudaaware -tags cuda against a fake libcudart (host memory behind the CUDA ABI): the cgo layer and the GPU tests, staged and direct"
+fakedir=$(mktemp -d)
+fake=$fakedir/libfakecudart.so
+cc -shared -fPIC -o "$fake" cudaaware/testdata/fakecudart/fakecudart.c
+SPMD_CUDART=$fake GOEXPERIMENT=cgocheck2 go test -count=1 -tags cuda ./cudaaware
+SPMD_CUDART=$fake SPMD_CUDA_AWARE=1 go test -count=1 -tags cuda -run GPU ./cudaaware
+rm -rf "$fakedir"
+
 if ls ./dagmpi/*.go >/dev/null 2>&1; then
 	step "dagmpi under the race detector"
 	go test -count=1 -race ./dagmpi/...
 fi
 
 if command -v mpiexec.mpich >/dev/null 2>&1 && pkg-config --exists mpich; then
-	step "mpi with -tags mpich (MPICH $(pkg-config --modversion mpich))"
-	go test -count=1 -tags mpich ./mpi
+	step "mpi and cudaaware with -tags mpich (MPICH $(pkg-config --modversion mpich))"
+	go test -count=1 -tags mpich ./mpi ./cudaaware
 else
 	echo "MPICH not installed: skipping the -tags mpich run (SPMD_WITH_MPICH=1 scripts/setup.sh)"
 fi
