@@ -2,6 +2,8 @@
 #   make demo   install what is missing, build, run the main demo on 2 ranks
 #   make test   install what is missing (MPICH too), run the whole test suite
 NP ?= 2
+N ?= 4096
+NB ?= 256
 BIN := bin
 
 .PHONY: demo test setup build bench-osu clean
@@ -10,8 +12,8 @@ setup:
 	@scripts/setup.sh
 
 demo: setup
-	go build -o $(BIN)/pingpong ./cmd/mpirun-examples/pingpong
-	scripts/mpirun.sh -np $(NP) $(BIN)/pingpong
+	go build -o $(BIN)/cholesky ./cmd/mpirun-examples/cholesky
+	scripts/mpirun.sh -np $(NP) $(BIN)/cholesky -n $(N) -nb $(NB)
 
 test:
 	@SPMD_WITH_MPICH=1 SPMD_WITH_SLURM=1 scripts/setup.sh
