@@ -12,10 +12,13 @@
 //  2. step boundary: every rank fetches every rank's counts (FetchAll), so
 //     all ranks agree on the matrix counts[src][expert].
 //  3. plan (local, identical everywhere): the chunks of work. Static: one
-//     chunk per expert on rank e mod P. Dynamic: experts are cut into chunks
-//     of at most ceil(N/(4P)) tokens (N the step's total) and the chunks,
-//     largest first, go to the least loaded rank (ties: the expert's home
-//     rank, then the lowest); a chunk away from its expert's home reads the
+//     chunk per expert on rank e mod P. Dynamic: the experts, most loaded
+//     first, fill the ranks up to the mean load ceil(N/P) (N the step's
+//     total): an expert goes whole to its home rank (e mod P) when it fits
+//     there, otherwise to the least loaded rank, cut into a chunk where that
+//     rank is full, the rest going on to the next least loaded rank. So hot
+//     experts are split over several ranks and every rank gets the mean
+//     load, to a token. A chunk away from its expert's home reads the
 //     expert's weights there, which the runtime moves (weight replication).
 //  4. dispatch: each rank packs its rows for every destination; one expert
 //     task per chunk on its rank; each rank packs the results per source;
@@ -198,24 +201,36 @@ func Plan(counts [][]int, p int, dynamic bool) []Chunk {
 			}
 		}
 	} else {
-		q := max(1, (total+4*p-1)/(4*p))
-		for x := range e {
-			k := (n[x] + q - 1) / q
-			for i := range k {
-				ch = append(ch, Chunk{Expert: x, A: i * n[x] / k, B: (i + 1) * n[x] / k})
-			}
+		// Experts, most loaded first, fill the ranks up to the mean load
+		// (rounded up): an expert goes whole to its home rank when it fits
+		// there, otherwise to the least loaded rank, cut where that rank
+		// is full, the rest to the next least loaded.
+		target := (total + p - 1) / p
+		order := make([]int, e)
+		for x := range order {
+			order[x] = x
 		}
-		slices.SortStableFunc(ch, func(a, b Chunk) int { return cmp.Compare(b.B-b.A, a.B-a.A) })
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(n[b], n[a]) })
 		load := make([]int, p)
-		for i := range ch {
-			best := ch[i].Expert % p
-			for r := range p {
-				if load[r] < load[best] {
-					best = r
+		for _, x := range order {
+			for a := 0; a < n[x]; {
+				rem := n[x] - a
+				r := x % p
+				if load[r]+rem > target {
+					for q := range p {
+						if load[q] < load[r] {
+							r = q
+						}
+					}
 				}
+				take := min(rem, target-load[r])
+				if take <= 0 {
+					take = rem
+				}
+				ch = append(ch, Chunk{Expert: x, Rank: r, A: a, B: a + take})
+				load[r] += take
+				a += take
 			}
-			ch[i].Rank = best
-			load[best] += ch[i].B - ch[i].A
 		}
 	}
 	slices.SortStableFunc(ch, func(a, b Chunk) int {

@@ -16,7 +16,7 @@ func TestMain(m *testing.M) { mpitest.Main(m) }
 var small = moe.Config{Experts: 6, Dim: 8, Hidden: 16, Tokens: 97, TopK: 2, Steps: 3, Zipf: 1.2, Seed: 5}
 
 // TestPlan checks that a dynamic plan covers every expert's tokens exactly
-// once and balances the load to within one chunk of the mean, and that a
+// once and gives every rank at most the mean load rounded up, and that a
 // static plan puts expert e on rank e mod P.
 func TestPlan(t *testing.T) {
 	counts := [][]int{{500, 100, 30, 0, 7}, {450, 80, 20, 1, 0}, {600, 90, 10, 0, 3}}
@@ -26,12 +26,11 @@ func TestPlan(t *testing.T) {
 			ch := moe.Plan(c, p, dyn)
 			covered := map[int]int{}
 			load := make([]int, p)
-			total, biggest := 0, 0
+			total := 0
 			for _, k := range ch {
 				covered[k.Expert] += k.B - k.A
 				load[k.Rank] += k.B - k.A
 				total += k.B - k.A
-				biggest = max(biggest, k.B-k.A)
 				if !dyn {
 					assert.Equal(t, k.Expert%p, k.Rank, "static chunk %+v", k)
 				}
@@ -45,7 +44,7 @@ func TestPlan(t *testing.T) {
 			}
 			if dyn {
 				for r, l := range load {
-					assert.LessOrEqual(t, l, total/p+biggest, "rank %d load %d of %v", r, l, load)
+					assert.LessOrEqual(t, l, (total+p-1)/p, "rank %d load %d of %v", r, l, load)
 				}
 			}
 		}
