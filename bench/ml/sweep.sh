@@ -4,11 +4,15 @@
 #   train: default and larger model, at 1 and 2 ranks, REPS times each
 #   moe:   static and dynamic placement (run back to back, so their ratio is
 #          taken under the same machine load), at 2 and 4 ranks, over the Zipf
-#          exponents ZIPFS, for the default layer (top-2) and top-1 routing
+#          exponents ZIPFS, for the default layer (8 experts, top-2), top-1 routing,
+#          and 4 experts with top-1
 # and prints medians as Markdown tables. Raw JSON lines go to $OUT (default
 # $TMPDIR/spmd-ml-bench.jsonl). Needs mpirun and jq.
 #
 #   bench/ml/sweep.sh                 # REPS=3 ZIPFS="0 0.8 1.2 1.6"
+#
+# imbalance: max/mean busy time (task bodies) per rank; token imbalance:
+# max/mean tokens per rank in the plan (independent of the machine load).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPS=${REPS:-3}
@@ -33,7 +37,7 @@ for rep in $(seq "$REPS"); do
 			run "$np" "$BIN/train" -epochs 3 $model | jq -c --arg m "$model" '. + {bench: "train", model: $m}' >>"$OUT"
 		done
 	done
-	for layer in "-topk 2" "-topk 1"; do
+	for layer in "-topk 2" "-topk 1" "-experts 4 -topk 1"; do
 		for np in 2 4; do
 			for z in $ZIPFS; do
 				for pl in static dynamic; do
@@ -55,9 +59,9 @@ jq -rs 'def med: sort | .[length/2|floor];
 echo
 echo "## moe (median of $REPS; speedup = median over runs of static step / dynamic step of the same repetition)"
 echo
-echo "| layer | ranks | zipf | static s/step | dynamic s/step | speedup | static imbalance | dynamic imbalance |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| layer | ranks | zipf | static s/step | dynamic s/step | speedup | static imbalance | dynamic imbalance | static token imbalance | dynamic token imbalance |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 jq -rs 'def med: sort | .[length/2|floor]; def r3: .*1000|round/1000;
 	map(select(.bench=="moe")) | group_by([.layer,.ranks,.zipf])[] |
 	(map(select(.placement=="static"))) as $s | (map(select(.placement=="dynamic"))) as $d |
-	"| \(.[0].layer) | \(.[0].ranks) | \(.[0].zipf) | \($s|map(.step_seconds)|med|.*10000|round/10000) | \($d|map(.step_seconds)|med|.*10000|round/10000) | \([range($s|length)] | map($s[.].step_seconds / $d[.].step_seconds) | med | .*100|round/100) | \($s|map(.imbalance)|med|r3) | \($d|map(.imbalance)|med|r3) |"' "$OUT"
+	"| \(.[0].layer) | \(.[0].ranks) | \(.[0].zipf) | \($s|map(.step_seconds)|med|.*10000|round/10000) | \($d|map(.step_seconds)|med|.*10000|round/10000) | \([range($s|length)] | map($s[.].step_seconds / $d[.].step_seconds) | med | .*100|round/100) | \($s|map(.imbalance)|med|r3) | \($d|map(.imbalance)|med|r3) | \($s|map(.token_imbalance)|med|r3) | \($d|map(.token_imbalance)|med|r3) |"' "$OUT"

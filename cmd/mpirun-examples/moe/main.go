@@ -47,6 +47,9 @@ type report struct {
 	Imbalance   float64   `json:"imbalance"`
 	Chunks      []int     `json:"chunks"`
 	MaxError    float64   `json:"max_error"`
+	// TokenImb is the median over the steps of the largest rank's token
+	// count over the mean: the imbalance of the plan itself.
+	TokenImb float64 `json:"token_imbalance"`
 }
 
 func main() {
@@ -134,6 +137,9 @@ func run(c moe.Config, workers int, asJSON bool, tracePath string) error {
 	}
 	slices.Sort(s)
 	rep.StepSeconds = s[len(s)/2]
+	ti := slices.Clone(res.TokenImbalance)
+	slices.Sort(ti)
+	rep.TokenImb = ti[len(ti)/2]
 	// Busy time per rank, and the check against the serial computation.
 	ev := rec.Events()
 	busy := make([]float64, p)
@@ -166,8 +172,8 @@ func run(c moe.Config, workers int, asJSON bool, tracePath string) error {
 		} else {
 			fmt.Printf("moe: %d ranks x %d workers, %d experts (%dx%dx%d), %d tokens/rank, top-%d, zipf %g, %s placement\n",
 				p, rep.Workers, c.Experts, c.Dim, c.Hidden, c.Dim, c.Tokens, c.TopK, c.Zipf, rep.Placement)
-			fmt.Printf("step %.4fs (median of steps 2..%d), imbalance %.3f (busy per rank %.3v s), chunks per step %v, largest difference from serial %.2g\n",
-				rep.StepSeconds, c.Steps, rep.Imbalance, busy, res.Chunks, rep.MaxError)
+			fmt.Printf("step %.4fs (median of steps 2..%d), imbalance %.3f (busy per rank %.3v s; tokens %.3f), chunks per step %v, largest difference from serial %.2g\n",
+				rep.StepSeconds, c.Steps, rep.Imbalance, busy, rep.TokenImb, res.Chunks, rep.MaxError)
 		}
 	}
 	if !(rep.MaxError < 1e-10) {

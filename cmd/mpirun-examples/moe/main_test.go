@@ -35,6 +35,9 @@ func TestProgram(t *testing.T) {
 			t.Errorf("%s: outputs differ from the serial computation by %v", pl, r.MaxError)
 		}
 	}
+	if got[1].TokenImb > 1+2.0/(256*2*2) || got[0].TokenImb <= got[1].TokenImb {
+		t.Errorf("token imbalance: static %v, dynamic %v: want dynamic at the mean (to a token) and static above it", got[0].TokenImb, got[1].TokenImb)
+	}
 	if got[0].Chunks[0] != 4 || got[1].Chunks[0] <= 4 {
 		t.Errorf("chunks per step: static %v (want 4), dynamic %v (want more)", got[0].Chunks, got[1].Chunks)
 	}

@@ -274,6 +274,25 @@ type Result struct {
 	Digest      [][]float64 // Digest[r][s]: a weighted sum of rank r's outputs at step s
 	Last        [][]float64 // every rank's outputs at the last step
 	Chunks      []int       // chunks planned per step
+	// TokenImbalance is, per step, the most tokens a rank's experts
+	// processed over the mean: the imbalance the plan itself leaves,
+	// whatever the machine's load.
+	TokenImbalance []float64
+}
+
+// TokenImbalance returns the largest rank's token count over the mean for
+// the chunks of a plan over p ranks.
+func TokenImbalance(ch []Chunk, p int) float64 {
+	load := make([]int, p)
+	total := 0
+	for _, c := range ch {
+		load[c.Rank] += c.B - c.A
+		total += c.B - c.A
+	}
+	if total == 0 {
+		return 1
+	}
+	return float64(slices.Max(load)) * float64(p) / float64(total)
 }
 
 // Names of the tasks; ExpertName is the compute.
@@ -358,6 +377,7 @@ func Run(rt *dagmpi.Runtime, c Config) (Result, error) {
 		}
 		chunks := Plan(counts, p, c.Dynamic)
 		res.Chunks = append(res.Chunks, len(chunks))
+		res.TokenImbalance = append(res.TokenImbalance, TokenImbalance(chunks, p))
 		pieces, xc := layout(counts, chunks, p)
 		there, err := stfcoll.NewExchange(rt, xc, c.Dim)
 		if err != nil {
