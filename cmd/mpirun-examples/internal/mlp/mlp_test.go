@@ -2,11 +2,14 @@ package mlp_test
 
 import (
 	"math"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 
 	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/mlp"
+	"github.com/spmd-go/spmd/dagmpi"
+	"github.com/spmd-go/spmd/dagmpi/inproc"
 	"github.com/spmd-go/spmd/dagmpi/p2p"
 	"github.com/spmd-go/spmd/internal/mpitest"
 )
@@ -108,5 +111,53 @@ func TestTrainMatchesSerial(t *testing.T) {
 		assert.Less(t, worst, tol, "largest parameter difference at %d ranks", comm.Size())
 		assert.InDelta(t, want.Accuracy, got.Accuracy, 1.0/float64(small.Samples), "accuracy")
 		t.Logf("%d ranks: losses %v (serial %v), largest parameter difference %.3g", comm.Size(), got.EpochLoss, want.EpochLoss, worst)
+	}
+}
+
+// TestInProcess trains on 3 goroutine ranks (package inproc, fast and
+// checked under -race) and compares with the serial run. It runs once, in
+// the 1-rank job.
+func TestInProcess(t *testing.T) {
+	if mpitest.World().Size() != 1 {
+		t.Skip("runs in the 1-rank job only")
+	}
+	const p = 3
+	c := small
+	c.Epochs = 2
+	d := mlp.MakeData(c)
+	want, err := mlp.TrainSerial(c, d)
+	if !assert.NoError(t, err) {
+		return
+	}
+	w, err := inproc.NewWorld(inproc.Config{Ranks: p})
+	if !assert.NoError(t, err) {
+		return
+	}
+	res := make([]mlp.Result, p)
+	errs := make([]error, p)
+	var wg sync.WaitGroup
+	for r := range p {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rt, err := dagmpi.New(w.Endpoint(r), dagmpi.WithWorkers(2))
+			if err != nil {
+				errs[r] = err
+				return
+			}
+			res[r], errs[r] = mlp.Train(rt, c, d, nil)
+			if err := rt.Close(); errs[r] == nil {
+				errs[r] = err
+			}
+		}()
+	}
+	wg.Wait()
+	for r := range p {
+		if !assert.NoError(t, errs[r], "rank %d", r) {
+			continue
+		}
+		for e := range want.EpochLoss {
+			assert.Less(t, relDiff(res[r].EpochLoss[e], want.EpochLoss[e]), tol, "rank %d epoch %d", r, e)
+		}
 	}
 }

@@ -2,11 +2,14 @@ package moe_test
 
 import (
 	"math"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 
 	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/moe"
+	"github.com/spmd-go/spmd/dagmpi"
+	"github.com/spmd-go/spmd/dagmpi/inproc"
 	"github.com/spmd-go/spmd/dagmpi/p2p"
 	"github.com/spmd-go/spmd/internal/mpitest"
 )
@@ -107,4 +110,47 @@ func TestPlacementsAgree(t *testing.T) {
 		assert.Less(t, worst, 1e-12, "rank %d: largest difference from the serial reference", r)
 	}
 	t.Logf("%d ranks: chunks per step static %v dynamic %v", p, got[0].Chunks, got[1].Chunks)
+}
+
+// TestInProcess runs both placements on 3 goroutine ranks (package inproc,
+// which tests the task graph fast and under -race) and compares them with
+// the serial reference. It runs once, in the 1-rank job.
+func TestInProcess(t *testing.T) {
+	if mpitest.World().Size() != 1 {
+		t.Skip("runs in the 1-rank job only")
+	}
+	const p = 3
+	for _, dyn := range []bool{false, true} {
+		c := small
+		c.Dynamic = dyn
+		w, err := inproc.NewWorld(inproc.Config{Ranks: p})
+		if !assert.NoError(t, err) {
+			return
+		}
+		res := make([]moe.Result, p)
+		errs := make([]error, p)
+		var wg sync.WaitGroup
+		for r := range p {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rt, err := dagmpi.New(w.Endpoint(r), dagmpi.WithWorkers(2))
+				if err != nil {
+					errs[r] = err
+					return
+				}
+				res[r], errs[r] = moe.Run(rt, c)
+				if err := rt.Close(); errs[r] == nil {
+					errs[r] = err
+				}
+			}()
+		}
+		wg.Wait()
+		for r := range p {
+			if !assert.NoError(t, errs[r], "rank %d", r) {
+				return
+			}
+			assert.Equal(t, moe.Reference(c, c.Steps-1, r), res[0].Last[r], "dynamic %v: rank %d outputs", dyn, r)
+		}
+	}
 }
