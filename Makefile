@@ -2,8 +2,6 @@
 #   make demo   install what is missing, build, run the main demo on 2 ranks
 #   make test   install what is missing (MPICH too), run the whole test suite
 NP ?= 2
-N ?= 4096
-NB ?= 256
 BIN := bin
 
 .PHONY: demo test setup build bench-osu clean
@@ -12,8 +10,8 @@ setup:
 	@scripts/setup.sh
 
 demo: setup
-	go build -o $(BIN)/cholesky ./cmd/mpirun-examples/cholesky
-	scripts/mpirun.sh -np $(NP) $(BIN)/cholesky -n $(N) -nb $(NB)
+	go build -o $(BIN)/pingpong ./cmd/mpirun-examples/pingpong
+	scripts/mpirun.sh -np $(NP) $(BIN)/pingpong
 
 test:
 	@SPMD_WITH_MPICH=1 SPMD_WITH_SLURM=1 scripts/setup.sh
