@@ -39,7 +39,7 @@ func TestDemoJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(name, append(append(launch, bin, "-json", "-dgemm-time", "10ms", "-trace", filepath.Join(dir, "trace.json")), args...)...)
+		cmd := exec.Command(name, append(append(launch, bin, "-json", "-dgemm=false", "-trace", filepath.Join(dir, "trace.json")), args...)...)
 		cmd.Env = append(os.Environ(), mpitest.LauncherEnv()...)
 		out, err := cmd.Output()
 		if err != nil {
@@ -50,7 +50,7 @@ func TestDemoJSON(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &got); err != nil {
 			t.Fatalf("%v: output is not one JSON object: %v\n%s", args, err, out)
 		}
-		for _, f := range []string{"routine", "n", "nb", "p", "q", "ranks", "seconds", "gflops", "residual", "kernels", "dgemm_gflops"} {
+		for _, f := range []string{"routine", "n", "nb", "p", "q", "ranks", "seconds", "gflops", "residual", "kernels", "split", "extra"} {
 			if _, ok := got[f]; !ok {
 				t.Errorf("%v: JSON lacks %q: %s", args, f, line)
 			}
@@ -64,10 +64,17 @@ func TestDemoJSON(t *testing.T) {
 		if r, _ := got["ratio"].(float64); sl && !(r > 0) {
 			t.Errorf("%v: -scalapack gave no ratio: %s", args, line)
 		}
-		for _, r := range []string{"0", "1"} {
-			if _, err := os.Stat(filepath.Join(dir, "trace.json."+r)); err != nil {
+		for _, r := range []string{"", ".1"} {
+			if _, err := os.Stat(filepath.Join(dir, "trace.json"+r)); err != nil {
 				t.Errorf("%v: trace of rank %s: %v", args, r, err)
 			}
+		}
+		want := "summa"
+		if args[4] != "-p" {
+			want = "2.5d"
+		}
+		if ex, _ := got["extra"].(map[string]any); ex == nil || ex["algo"] != want {
+			t.Errorf("%v: extra lacks the algorithm: %s", args, line)
 		}
 		if g, _ := got["gflops"].(float64); !(g > 0) {
 			t.Errorf("%v: gflops %v", args, got["gflops"])

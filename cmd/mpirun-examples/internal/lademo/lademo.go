@@ -252,9 +252,21 @@ func (f *Flags) validate() error {
 	return nil
 }
 
+// Layers, when a program points it at a flag of its own before Main, splits
+// the ranks into that many layers of P x Q ranks (the 3D layouts of 2.5D
+// algorithms): P*Q*layers must then equal the number of ranks, and Dist is
+// the grid of one layer. Nil or less than 1 means one layer.
+var Layers *int
+
 // grid picks P x Q from the flags and the number of ranks.
 func (e *Env) grid() error {
 	f, n := e.Flags, e.Size
+	if Layers != nil && *Layers > 1 {
+		if n%*Layers != 0 {
+			return fmt.Errorf("%d layers do not divide the %d ranks", *Layers, n)
+		}
+		n /= *Layers
+	}
 	p, q := f.P, f.Q
 	switch {
 	case p == 0 && q == 0:
