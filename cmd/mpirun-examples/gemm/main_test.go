@@ -1,0 +1,83 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spmd-go/spmd/blockcyclic/scalapack"
+	"github.com/spmd-go/spmd/internal/mpitest"
+)
+
+// TestDemoJSON builds the demo and runs it small under mpirun at 2 ranks,
+// SUMMA and 2.5D, checking the JSON it prints.
+func TestDemoJSON(t *testing.T) {
+	if _, err := exec.LookPath("mpirun"); err != nil {
+		t.Skip("no mpirun on PATH")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "gemm")
+	build := []string{"build", "-o", bin}
+	if scalapack.Available {
+		build = append(build, "-tags", "scalapack")
+	}
+	if out, err := exec.Command("go", append(build, ".")...).CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{
+		{"-n", "300", "-nb", "64", "-p", "1", "-q", "2"},
+		{"-n", "300", "-nb", "64", "-algo", "2.5d", "-p", "1", "-q", "1", "-r", "2"},
+	} {
+		sl := scalapack.Available && args[4] == "-p"
+		if sl {
+			args = append(args, "-scalapack")
+		}
+		name, launch, err := mpitest.Launcher(2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(name, append(append(launch, bin, "-json", "-dgemm=false", "-trace", filepath.Join(dir, "trace.json")), args...)...)
+		cmd.Env = append(os.Environ(), mpitest.LauncherEnv()...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		var got map[string]any
+		line := strings.TrimSpace(string(out))
+		if err := json.Unmarshal([]byte(line), &got); err != nil {
+			t.Fatalf("%v: output is not one JSON object: %v\n%s", args, err, out)
+		}
+		for _, f := range []string{"routine", "n", "nb", "p", "q", "ranks", "seconds", "gflops", "residual", "kernels", "split", "extra"} {
+			if _, ok := got[f]; !ok {
+				t.Errorf("%v: JSON lacks %q: %s", args, f, line)
+			}
+		}
+		if got["routine"] != "gemm" || got["n"] != 300.0 || got["nb"] != 64.0 || got["ranks"] != 2.0 {
+			t.Errorf("%v: wrong routine/n/nb/ranks: %s", args, line)
+		}
+		if res, _ := got["residual"].(float64); !(res <= 10) {
+			t.Errorf("%v: residual %v above 10", args, got["residual"])
+		}
+		if r, _ := got["ratio"].(float64); sl && !(r > 0) {
+			t.Errorf("%v: -scalapack gave no ratio: %s", args, line)
+		}
+		for _, r := range []string{"", ".1"} {
+			if _, err := os.Stat(filepath.Join(dir, "trace.json"+r)); err != nil {
+				t.Errorf("%v: trace of rank %s: %v", args, r, err)
+			}
+		}
+		want := "summa"
+		if args[4] != "-p" {
+			want = "2.5d"
+		}
+		if ex, _ := got["extra"].(map[string]any); ex == nil || ex["algo"] != want {
+			t.Errorf("%v: extra lacks the algorithm: %s", args, line)
+		}
+		if g, _ := got["gflops"].(float64); !(g > 0) {
+			t.Errorf("%v: gflops %v", args, got["gflops"])
+		}
+	}
+}

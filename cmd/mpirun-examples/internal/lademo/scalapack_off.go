@@ -1,0 +1,5 @@
+//go:build !scalapack || !cgo || mpich
+
+package lademo
+
+const scalapackBuilt = false
