@@ -17,25 +17,37 @@ type tileRef struct {
 	i, j int
 }
 
+// prunedOut reports whether this rank leaves out a task that writes tile w
+// and reads tiles rs: with a pruned Runtime, a rank that neither owns w
+// (owner computes) nor holds a tile of rs. It then declares where w's new
+// version lives. Callers check it before building the task's closure, so
+// a left-out task costs no allocation.
+func prunedOut(w tileRef, rs ...tileRef) (bool, error) {
+	rt := w.m.rt
+	if !rt.Pruned() {
+		return false, nil
+	}
+	me, owner := rt.Rank(), w.m.Owner(w.i, w.j)
+	if owner == me {
+		return false, nil
+	}
+	for _, r := range rs {
+		if r.m.Owner(r.i, r.j) == me {
+			return false, nil
+		}
+	}
+	return true, w.m.Tile(w.i, w.j).ProducedOn(owner)
+}
+
 // submitTile submits body as a task that read-writes tile w and reads
 // tiles rs, running on w's owner (owner computes). With a pruned Runtime a
 // rank that neither owns w nor holds a tile of rs leaves the task out and
-// declares where w's new version lives.
+// declares where w's new version lives (see prunedOut).
 func submitTile(w tileRef, rs []tileRef, prio int, name string, body func(*dagmpi.Task) error) error {
-	owner := w.m.Owner(w.i, w.j)
-	rt := w.m.rt
-	if rt.Pruned() && owner != rt.Rank() {
-		me, in := rt.Rank(), false
-		for _, r := range rs {
-			if r.m.Owner(r.i, r.j) == me {
-				in = true
-				break
-			}
-		}
-		if !in {
-			return w.m.Tile(w.i, w.j).ProducedOn(owner)
-		}
+	if out, err := prunedOut(w, rs...); out || err != nil {
+		return err
 	}
+	rt := w.m.rt
 	args := make([]dagmpi.Arg, 0, len(rs)+3)
 	args = append(args, w.m.Tile(w.i, w.j).ReadWrite())
 	for _, r := range rs {
@@ -150,6 +162,12 @@ func submitPotrf(uplo blas.Uplo, a *Matrix, failed *atomic.Int64) error {
 				w = tileRef{a, k, i} // upper: U(k,i) = U(k,k)^-T A(k,i)
 				side = blas.Left
 			}
+			if out, err := prunedOut(w, kk); out || err != nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
 			if err := submitTile(w, []tileRef{kk}, cholPrio(nt, k, 2), "trsm", func(t *dagmpi.Task) error {
 				if skip() {
 					return nil
@@ -174,60 +192,66 @@ func submitPotrf(uplo blas.Uplo, a *Matrix, failed *atomic.Int64) error {
 				pj = tileRef{a, k, j}
 			}
 			jj := tileRef{a, j, j}
-			if err := submitTile(jj, []tileRef{pj}, cholPrio(nt, k, p), "syrk", func(t *dagmpi.Task) error {
-				if skip() {
-					return nil
-				}
-				c, ldc := jj.buf(t)
-				x, ldx := pj.buf(t)
-				n, _ := a.TileDims(j, j)
-				if lower {
-					kernels.Syrk(uplo, blas.NoTrans, n, a.nb, -1, x, ldx, 1, c, ldc)
-				} else {
-					kernels.Syrk(uplo, blas.Trans, n, a.nb, -1, x, ldx, 1, c, ldc)
-				}
-				return nil
-			}); err != nil {
+			if out, err := prunedOut(jj, pj); err != nil {
 				return err
+			} else if !out {
+				if err := submitSyrk(a, uplo, jj, pj, cholPrio(nt, k, p), skip); err != nil {
+					return err
+				}
 			}
 			for i := j + 1; i < nt; i++ {
-				if lower {
-					// A(i,j) -= L(i,k) L(j,k)ᵀ
-					w, pi := tileRef{a, i, j}, tileRef{a, i, k}
-					if err := submitTile(w, []tileRef{pi, pj}, cholPrio(nt, k, p), "gemm", func(t *dagmpi.Task) error {
-						if skip() {
-							return nil
-						}
-						c, ldc := w.buf(t)
-						x, ldx := pi.buf(t)
-						y, ldy := pj.buf(t)
-						m, n := a.TileDims(i, j)
-						kernels.Gemm(blas.NoTrans, blas.Trans, m, n, a.nb, -1, x, ldx, y, ldy, 1, c, ldc)
-						return nil
-					}); err != nil {
-						return err
-					}
-				} else {
-					// A(j,i) -= U(k,j)ᵀ U(k,i)
-					w, pi := tileRef{a, j, i}, tileRef{a, k, i}
-					if err := submitTile(w, []tileRef{pj, pi}, cholPrio(nt, k, p), "gemm", func(t *dagmpi.Task) error {
-						if skip() {
-							return nil
-						}
-						c, ldc := w.buf(t)
-						x, ldx := pj.buf(t)
-						y, ldy := pi.buf(t)
-						m, n := a.TileDims(j, i)
-						kernels.Gemm(blas.Trans, blas.NoTrans, m, n, a.nb, -1, x, ldx, y, ldy, 1, c, ldc)
-						return nil
-					}); err != nil {
-						return err
-					}
+				if err := submitUpdate(a, uplo, i, j, k, cholPrio(nt, k, p), skip); err != nil {
+					return err
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// submitSyrk submits A(j,j) -= P Pᵀ (lower, P = L(j,k)) or Pᵀ P (upper,
+// P = U(k,j)).
+func submitSyrk(a *Matrix, uplo blas.Uplo, jj, pj tileRef, prio int, skip func() bool) error {
+	trans := blas.NoTrans
+	if uplo == blas.Upper {
+		trans = blas.Trans
+	}
+	return submitTile(jj, []tileRef{pj}, prio, "syrk", func(t *dagmpi.Task) error {
+		if skip() {
+			return nil
+		}
+		c, ldc := jj.buf(t)
+		x, ldx := pj.buf(t)
+		n, _ := a.TileDims(jj.i, jj.j)
+		kernels.Syrk(uplo, trans, n, a.nb, -1, x, ldx, 1, c, ldc)
+		return nil
+	})
+}
+
+// submitUpdate submits step k's GEMM update of tile (i, j), i > j > k, of
+// the trailing matrix: A(i,j) -= L(i,k) L(j,k)ᵀ (lower) or A(j,i) -=
+// U(k,j)ᵀ U(k,i) (upper). A rank that leaves it out allocates nothing.
+func submitUpdate(a *Matrix, uplo blas.Uplo, i, j, k, prio int, skip func() bool) error {
+	w, x, y := tileRef{a, i, j}, tileRef{a, i, k}, tileRef{a, j, k}
+	ta, tb := blas.NoTrans, blas.Trans
+	if uplo == blas.Upper {
+		w, x, y = tileRef{a, j, i}, tileRef{a, k, j}, tileRef{a, k, i}
+		ta, tb = blas.Trans, blas.NoTrans
+	}
+	if out, err := prunedOut(w, x, y); out || err != nil {
+		return err
+	}
+	return submitTile(w, []tileRef{x, y}, prio, "gemm", func(t *dagmpi.Task) error {
+		if skip() {
+			return nil
+		}
+		c, ldc := w.buf(t)
+		xv, ldx := x.buf(t)
+		yv, ldy := y.buf(t)
+		m, n := a.TileDims(w.i, w.j)
+		kernels.Gemm(ta, tb, m, n, a.nb, -1, xv, ldx, yv, ldy, 1, c, ldc)
+		return nil
+	})
 }
 
 // agreeInfo makes every rank agree on the first failing column: a one-value
