@@ -1,5 +1,5 @@
 # spmd: the two commands of the README, and a few more.
-#   make demo   install what is missing, build, run the main demo on 2 ranks
+#   make demo   install what is missing, build, run the main demo (Cholesky, N=4096) on 2 ranks
 #   make test   install what is missing (MPICH too), run the whole test suite
 NP ?= 2
 BIN := bin
@@ -10,8 +10,8 @@ setup:
 	@scripts/setup.sh
 
 demo: setup
-	go build -o $(BIN)/pingpong ./cmd/mpirun-examples/pingpong
-	scripts/mpirun.sh -np $(NP) $(BIN)/pingpong
+	go build -o $(BIN)/cholesky ./cmd/mpirun-examples/cholesky
+	scripts/mpirun.sh -np $(NP) $(BIN)/cholesky -n 4096
 
 test:
 	@SPMD_WITH_MPICH=1 SPMD_WITH_SLURM=1 scripts/setup.sh

@@ -59,9 +59,9 @@ type Env struct {
 }
 
 // Split is a run's time split, averaged over the ranks and over each rank's
-// workers: Compute is the time workers spent in task bodies, Idle the time
-// they spent parked without work, Comm the wall time with at least one
-// transfer in flight (it overlaps the other two).
+// workers: Compute is the time workers spent in task bodies, Idle the rest
+// of the run's wall time (waiting for work or data), Comm the wall time with
+// at least one transfer in flight (it overlaps the other two).
 type Split struct {
 	Compute float64 `json:"compute_s"`
 	Comm    float64 `json:"comm_s"`
@@ -340,7 +340,11 @@ func (e *Env) Time(f func() error) (float64, error) {
 		bad = 1
 	}
 	w := float64(e.RT.Workers())
-	loc := []float64{dt, bad, (b1 - b0).Seconds() / w, (s1.Comm - s0.Comm).Seconds(), (s1.Idle - s0.Idle).Seconds() / w}
+	busy := (b1 - b0).Seconds() / w
+	// Idle is the rest of the wall time of the mean worker (the Stats idle
+	// counter is credited when a worker wakes, so it may include time before
+	// the run).
+	loc := []float64{dt, bad, busy, (s1.Comm - s0.Comm).Seconds(), max(dt-busy, 0)}
 	mx := make([]float64, len(loc))
 	sum := make([]float64, len(loc))
 	if err := mpi.Allreduce(e.Comm, loc, mx, mpi.Max); err != nil {

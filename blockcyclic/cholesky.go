@@ -1,0 +1,301 @@
+package blockcyclic
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"gonum.org/v1/gonum/blas"
+
+	"github.com/spmd-go/spmd/blockcyclic/kernels"
+	"github.com/spmd-go/spmd/dagmpi"
+)
+
+// tileRef names tile (i, j) of a matrix, for the task helper.
+type tileRef struct {
+	m    *Matrix
+	i, j int
+}
+
+// prunedOut reports whether this rank leaves out a task that writes tile w
+// and reads tiles rs: with a pruned Runtime, a rank that neither owns w
+// (owner computes) nor holds a tile of rs. It then declares where w's new
+// version lives. Callers check it before building the task's closure, so
+// a left-out task costs no allocation.
+func prunedOut(w tileRef, rs ...tileRef) (bool, error) {
+	rt := w.m.rt
+	if !rt.Pruned() {
+		return false, nil
+	}
+	me, owner := rt.Rank(), w.m.Owner(w.i, w.j)
+	if owner == me {
+		return false, nil
+	}
+	for _, r := range rs {
+		if r.m.Owner(r.i, r.j) == me {
+			return false, nil
+		}
+	}
+	return true, w.m.Tile(w.i, w.j).ProducedOn(owner)
+}
+
+// submitTile submits body as a task that read-writes tile w and reads
+// tiles rs, running on w's owner (owner computes). With a pruned Runtime a
+// rank that neither owns w nor holds a tile of rs leaves the task out and
+// declares where w's new version lives (see prunedOut).
+func submitTile(w tileRef, rs []tileRef, prio int, name string, body func(*dagmpi.Task) error) error {
+	if out, err := prunedOut(w, rs...); out || err != nil {
+		return err
+	}
+	rt := w.m.rt
+	args := make([]dagmpi.Arg, 0, len(rs)+3)
+	args = append(args, w.m.Tile(w.i, w.j).ReadWrite())
+	for _, r := range rs {
+		args = append(args, r.m.Tile(r.i, r.j).Read())
+	}
+	args = append(args, dagmpi.Priority(prio), dagmpi.Name(name))
+	return rt.Submit(body, args...)
+}
+
+// buf returns the tile's local buffer and leading dimension in a task body.
+func (r tileRef) buf(t *dagmpi.Task) ([]float64, int) {
+	rows, _ := r.m.TileDims(r.i, r.j)
+	return r.m.Tile(r.i, r.j).Buf(t), max(rows, 1)
+}
+
+func checkUplo(call string, uplo blas.Uplo) error {
+	if uplo != blas.Lower && uplo != blas.Upper {
+		return fmt.Errorf("blockcyclic: %s: uplo %q: want blas.Lower or blas.Upper", call, rune(uplo))
+	}
+	return nil
+}
+
+func checkSquareTiles(call, name string, a *Matrix) error {
+	if a == nil {
+		return fmt.Errorf("blockcyclic: %s: nil matrix %s", call, name)
+	}
+	if a.m != a.n {
+		return fmt.Errorf("blockcyclic: %s: %s is %d x %d, want a square matrix", call, name, a.m, a.n)
+	}
+	if a.mb != a.nb {
+		return fmt.Errorf("blockcyclic: %s: %s has %d x %d tiles, want square tiles (MB_ = NB_)", call, name, a.mb, a.nb)
+	}
+	return nil
+}
+
+// Potrf computes the Cholesky factorization of the symmetric positive
+// definite matrix a in place, as LAPACK DPOTRF: a = L Lᵀ (uplo blas.Lower,
+// L in the lower triangle) or a = Uᵀ U (blas.Upper, U in the upper
+// triangle); the other triangle is neither read nor written. a must be
+// square with square tiles.
+//
+// It is collective and submits a tile task graph (right-looking: tile
+// POTRF, TRSM, SYRK and GEMM tasks, owner computes, the panel's tasks first
+// by priority), then waits only for the factorization's status: the tasks
+// may still be running when it returns; later submissions, Wait or Gather
+// order after them. If a is not positive definite, every rank returns the
+// same error, wrapping a *kernels.NotPositiveDefiniteError whose Column is
+// LAPACK's INFO (1-based global column of the first non-positive pivot);
+// the tasks after the failing tile factorization skip their work, and a's
+// contents are then unspecified.
+func Potrf(uplo blas.Uplo, a *Matrix) error {
+	if err := checkUplo("Potrf", uplo); err != nil {
+		return err
+	}
+	if err := checkSquareTiles("Potrf", "A", a); err != nil {
+		return err
+	}
+	var failed atomic.Int64 // this rank's first failing global column, 0: none
+	if err := submitPotrf(uplo, a, &failed); err != nil {
+		return err
+	}
+	col, err := agreeInfo(a, &failed)
+	if err != nil {
+		return err
+	}
+	if col != 0 {
+		return fmt.Errorf("blockcyclic: Potrf: %w", &kernels.NotPositiveDefiniteError{Column: col, N: a.n})
+	}
+	return nil
+}
+
+// Cholesky task priorities: step k's tasks outrank step k+1's; within a
+// step the panel factorization first, then its solves, then the update of
+// the next panel, then the rest of the trailing matrix.
+func cholPrio(nt, k, rank int) int { return 4*(nt-k) + rank }
+
+func submitPotrf(uplo blas.Uplo, a *Matrix, failed *atomic.Int64) error {
+	nt := a.nt
+	lower := uplo == blas.Lower
+	skip := func() bool { return failed.Load() != 0 }
+	for k := 0; k < nt; k++ {
+		kk := tileRef{a, k, k}
+		k0 := k * a.nb
+		if err := submitTile(kk, nil, cholPrio(nt, k, 3), "potrf", func(t *dagmpi.Task) error {
+			if skip() {
+				return nil
+			}
+			buf, ld := kk.buf(t)
+			rows, _ := a.TileDims(k, k)
+			if err := kernels.Potrf(uplo, rows, buf, ld); err != nil {
+				var npd *kernels.NotPositiveDefiniteError
+				if !errors.As(err, &npd) {
+					return err
+				}
+				col := int64(k0 + npd.Column)
+				for {
+					cur := failed.Load()
+					if (cur != 0 && cur <= col) || failed.CompareAndSwap(cur, col) {
+						break
+					}
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		// Panel solves.
+		for i := k + 1; i < nt; i++ {
+			w := tileRef{a, i, k} // lower: L(i,k) = A(i,k) L(k,k)^-T
+			side, trans := blas.Right, blas.Trans
+			if !lower {
+				w = tileRef{a, k, i} // upper: U(k,i) = U(k,k)^-T A(k,i)
+				side = blas.Left
+			}
+			if out, err := prunedOut(w, kk); out || err != nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			if err := submitTile(w, []tileRef{kk}, cholPrio(nt, k, 2), "trsm", func(t *dagmpi.Task) error {
+				if skip() {
+					return nil
+				}
+				b, ldb := w.buf(t)
+				l, ldl := kk.buf(t)
+				m, n := a.TileDims(w.i, w.j)
+				kernels.Trsm(side, uplo, trans, blas.NonUnit, m, n, 1, l, ldl, b, ldb)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		// Trailing update, column (lower) or row (upper) j at a time.
+		for j := k + 1; j < nt; j++ {
+			p := 0
+			if j == k+1 {
+				p = 1
+			}
+			pj := tileRef{a, j, k}
+			if !lower {
+				pj = tileRef{a, k, j}
+			}
+			jj := tileRef{a, j, j}
+			if out, err := prunedOut(jj, pj); err != nil {
+				return err
+			} else if !out {
+				if err := submitSyrk(a, uplo, jj, pj, cholPrio(nt, k, p), skip); err != nil {
+					return err
+				}
+			}
+			for i := j + 1; i < nt; i++ {
+				if err := submitUpdate(a, uplo, i, j, k, cholPrio(nt, k, p), skip); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// submitSyrk submits A(j,j) -= P Pᵀ (lower, P = L(j,k)) or Pᵀ P (upper,
+// P = U(k,j)).
+func submitSyrk(a *Matrix, uplo blas.Uplo, jj, pj tileRef, prio int, skip func() bool) error {
+	trans := blas.NoTrans
+	if uplo == blas.Upper {
+		trans = blas.Trans
+	}
+	return submitTile(jj, []tileRef{pj}, prio, "syrk", func(t *dagmpi.Task) error {
+		if skip() {
+			return nil
+		}
+		c, ldc := jj.buf(t)
+		x, ldx := pj.buf(t)
+		n, _ := a.TileDims(jj.i, jj.j)
+		kernels.Syrk(uplo, trans, n, a.nb, -1, x, ldx, 1, c, ldc)
+		return nil
+	})
+}
+
+// submitUpdate submits step k's GEMM update of tile (i, j), i > j > k, of
+// the trailing matrix: A(i,j) -= L(i,k) L(j,k)ᵀ (lower) or A(j,i) -=
+// U(k,j)ᵀ U(k,i) (upper). A rank that leaves it out allocates nothing.
+func submitUpdate(a *Matrix, uplo blas.Uplo, i, j, k, prio int, skip func() bool) error {
+	w, x, y := tileRef{a, i, j}, tileRef{a, i, k}, tileRef{a, j, k}
+	ta, tb := blas.NoTrans, blas.Trans
+	if uplo == blas.Upper {
+		w, x, y = tileRef{a, j, i}, tileRef{a, k, j}, tileRef{a, k, i}
+		ta, tb = blas.Trans, blas.NoTrans
+	}
+	if out, err := prunedOut(w, x, y); out || err != nil {
+		return err
+	}
+	return submitTile(w, []tileRef{x, y}, prio, "gemm", func(t *dagmpi.Task) error {
+		if skip() {
+			return nil
+		}
+		c, ldc := w.buf(t)
+		xv, ldx := x.buf(t)
+		yv, ldy := y.buf(t)
+		m, n := a.TileDims(w.i, w.j)
+		kernels.Gemm(ta, tb, m, n, a.nb, -1, xv, ldx, yv, ldy, 1, c, ldc)
+		return nil
+	})
+}
+
+// agreeInfo makes every rank agree on the first failing column: a one-value
+// Data passes from rank to rank (0, 1, ..., P-1), each rank's task taking
+// the minimum with what its own tile factorizations recorded, once they have
+// run (the task reads every diagonal tile of its rank), and FetchAll gives
+// the result to all. It is collective.
+func agreeInfo(a *Matrix, failed *atomic.Int64) (int, error) {
+	rt := a.rt
+	info, err := dagmpi.NewData[float64](rt, 1, 0, nil) // zeroed
+	if err != nil {
+		return 0, err
+	}
+	me := rt.Rank()
+	for r := 0; r < rt.Size(); r++ {
+		prev := max(r-1, 0)
+		if rt.Pruned() && me != r && me != prev {
+			if err := info.ProducedOn(r); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		args := []dagmpi.Arg{info.ReadWrite(), dagmpi.OnRank(r), dagmpi.Name("potrf-info"), dagmpi.Priority(-1)}
+		// The task reads rank r's diagonal tiles, so it runs after their
+		// factorizations; they live on r, so no transfer is involved.
+		for k := 0; k < a.nt; k++ {
+			if a.Owner(k, k) == r {
+				args = append(args, a.Tile(k, k).Read())
+			}
+		}
+		if err := rt.Submit(func(t *dagmpi.Task) error {
+			v := info.Buf(t)
+			mine := float64(failed.Load())
+			if mine != 0 && (v[0] == 0 || mine < v[0]) {
+				v[0] = mine
+			}
+			return nil
+		}, args...); err != nil {
+			return 0, err
+		}
+	}
+	v, err := info.FetchAll()
+	if err != nil {
+		return 0, err
+	}
+	return int(v[0]), nil
+}

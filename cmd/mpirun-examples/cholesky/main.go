@@ -1,0 +1,256 @@
+// Command cholesky is the main spmd demo: a distributed Cholesky
+// factorization (blockcyclic.Potrf) of an N x N symmetric positive definite
+// matrix, 2D block-cyclic over a P x Q grid, run as a task graph by the dagmpi
+// runtime. It prints the rate, the scaled residual ||A - L Lᵀ|| / (n ||A|| eps),
+// the time split and the DGEMM yardstick; with -scalapack (build with -tags
+// scalapack) it also runs ScaLAPACK's PDPOTRF on the same matrix and
+// distribution in the same job and prints the ratio.
+//
+//	go build -tags scalapack -o bin/cholesky ./cmd/mpirun-examples/cholesky
+//	scripts/mpirun.sh -np 2 bin/cholesky -n 8192 -nb 384 -scalapack -scalapack-nb 128
+//
+// The matrix is generated in place, tile by tile, from a hash of (i, j):
+// a symmetric matrix with entries in [-0.5, 0.5) plus N on the diagonal.
+package main
+
+import (
+	"fmt"
+	"math"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+
+	"flag"
+	"github.com/spmd-go/spmd/blockcyclic"
+	"github.com/spmd-go/spmd/blockcyclic/kernels"
+	"github.com/spmd-go/spmd/blockcyclic/scalapack"
+	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/lademo"
+	"github.com/spmd-go/spmd/dagmpi"
+	"github.com/spmd-go/spmd/mpi"
+)
+
+var upper = flag.Bool("upper", false, "factor the upper triangle (A = Uᵀ U) instead of the lower (A = L Lᵀ)")
+
+func main() {
+	lademo.Main("potrf", 4096, 384, run)
+}
+
+// element is the test matrix: symmetric, entries in [-0.5, 0.5), plus n on
+// the diagonal, so it is strictly diagonally dominant, hence SPD.
+func element(n int) func(i, j int) float64 {
+	return func(i, j int) float64 {
+		if i > j {
+			i, j = j, i
+		}
+		x := uint64(i)*0x9E3779B97F4A7C15 ^ uint64(j)*0xC2B2AE3D27D4EB4F
+		x ^= x >> 31
+		x *= 0xBF58476D1CE4E5B9
+		x ^= x >> 29
+		v := float64(x>>11)/float64(1<<53) - 0.5
+		if i == j {
+			v += float64(n)
+		}
+		return v
+	}
+}
+
+func run(e *lademo.Env) (*lademo.Result, error) {
+	f := e.Flags
+	n, nb := f.N, f.NB
+	uplo := blas.Lower
+	if *upper {
+		uplo = blas.Upper
+	}
+	gen := element(n)
+	a, err := blockcyclic.NewMatrixFunc(e.RT, n, n, nb, nb, e.Dist, gen)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.RT.Wait(); err != nil {
+		return nil, err
+	}
+	res := &lademo.Result{Routine: "potrf", Flops: float64(n) * float64(n) * float64(n) / 3}
+	secs, err := e.Time(func() error { return blockcyclic.Potrf(uplo, a) })
+	if err != nil {
+		return nil, err
+	}
+	res.Seconds = secs
+	if f.Check {
+		r, err := residual(e, uplo, a, gen)
+		if err != nil {
+			return nil, err
+		}
+		res.Residual, res.Checked = r, true
+	}
+	if f.ScaLAPACK {
+		snb := f.ScaNB
+		if snb == 0 {
+			snb = nb
+		}
+		secs, r, err := runScaLAPACK(e, uplo, n, snb, gen)
+		if err != nil {
+			return nil, err
+		}
+		res.ScaLAPACKSeconds, res.ScaLAPACKNB, res.ScaLAPACKResid = secs, snb, r
+	}
+	res.Extra = map[string]any{"uplo": uploName(uplo)}
+	return res, nil
+}
+
+func uploName(u blas.Uplo) string {
+	if u == blas.Upper {
+		return "upper"
+	}
+	return "lower"
+}
+
+// runScaLAPACK factors the same matrix with PDPOTRF, with block size nb,
+// on the same grid, and returns the slowest rank's time and the residual.
+func runScaLAPACK(e *lademo.Env, uplo blas.Uplo, n, nb int, gen func(i, j int) float64) (float64, float64, error) {
+	p, q := e.Dist.Grid()
+	g, err := scalapack.NewGrid(e.Comm, p, q, e.Order)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer g.Exit()
+	a, err := blockcyclic.NewMatrixFunc(e.RT, n, n, nb, nb, e.Dist, gen)
+	if err != nil {
+		return 0, 0, err
+	}
+	loc, lld, err := a.Local(nil, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	desc, err := a.Desc(g.Context(), lld)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := e.Barrier(); err != nil {
+		return 0, 0, err
+	}
+	t0 := mpi.Wtime()
+	info, perr := scalapack.Pdpotrf(uplo, n, loc, 1, 1, desc)
+	dt := mpi.Wtime() - t0
+	secs, err := e.MaxFloat(dt)
+	if err != nil {
+		return 0, 0, err
+	}
+	if perr != nil {
+		return 0, 0, fmt.Errorf("PDPOTRF: INFO = %d: %w", info, perr)
+	}
+	r := math.NaN()
+	if e.Flags.Check {
+		if err := a.SetLocal(loc, lld); err != nil {
+			return 0, 0, err
+		}
+		if r, err = residual(e, uplo, a, gen); err != nil {
+			return 0, 0, err
+		}
+	}
+	return secs, r, nil
+}
+
+// residual returns ||A - L Lᵀ||_F / (n ||A||_F eps) (or with Uᵀ U) for the
+// factor in f, computed in place on the ranks: it clears the other triangle
+// of f's diagonal tiles, subtracts L Lᵀ from a fresh copy of A with the
+// distributed Syrk and sums the squares of the uplo triangle tile by tile.
+func residual(e *lademo.Env, uplo blas.Uplo, f *blockcyclic.Matrix, gen func(i, j int) float64) (float64, error) {
+	n, _ := f.Dims()
+	nb, _ := f.BlockSize()
+	nt, _ := f.Tiles()
+	rt := e.RT
+	other, trans := blas.Upper, blas.NoTrans
+	if uplo == blas.Upper {
+		other, trans = blas.Lower, blas.Trans
+	}
+	for j := 0; j < nt; j++ {
+		for i := 0; i < nt; i++ {
+			if (uplo == blas.Lower && i < j) || (uplo == blas.Upper && i > j) {
+				if err := submitClear(rt, f, i, j, blas.All); err != nil {
+					return 0, err
+				}
+			} else if i == j {
+				if err := submitClear(rt, f, i, j, other); err != nil {
+					return 0, err
+				}
+			}
+		}
+	}
+	r, err := blockcyclic.NewMatrixFunc(rt, n, n, nb, nb, f.Dist(), gen)
+	if err != nil {
+		return 0, err
+	}
+	if err := blockcyclic.Syrk(uplo, trans, -1, f, 1, r); err != nil {
+		return 0, err
+	}
+	var mu sync.Mutex
+	var sr, sa float64
+	for j := 0; j < nt; j++ {
+		for i := 0; i < nt; i++ {
+			if (uplo == blas.Lower && i < j) || (uplo == blas.Upper && i > j) {
+				continue
+			}
+			t := r.Tile(i, j)
+			rows, cols := r.TileDims(i, j)
+			i0, j0 := i*nb, j*nb
+			if err := rt.Submit(func(tk *dagmpi.Task) error {
+				b := t.Buf(tk)
+				var lr, la float64
+				for c := 0; c < cols; c++ {
+					for x := 0; x < rows; x++ {
+						gi, gj := i0+x, j0+c
+						w := 2.0
+						switch {
+						case gi == gj:
+							w = 1
+						case (uplo == blas.Lower) != (gi > gj):
+							continue
+						}
+						v := b[x+c*rows]
+						lr += w * v * v
+						av := gen(gi, gj)
+						la += w * av * av
+					}
+				}
+				mu.Lock()
+				sr += lr
+				sa += la
+				mu.Unlock()
+				return nil
+			}, t.Read(), dagmpi.Name("norm")); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if err := rt.Wait(); err != nil {
+		return 0, err
+	}
+	mu.Lock()
+	loc := []float64{sr, sa}
+	mu.Unlock()
+	sum := []float64{0, 0}
+	if err := mpi.Allreduce(e.Comm, loc, sum, mpi.Sum); err != nil {
+		return 0, err
+	}
+	return math.Sqrt(sum[0]) / (float64(n) * math.Sqrt(sum[1]) * 0x1p-52), nil
+}
+
+// submitClear zeroes tile (i, j) of f (part blas.All), or the strict part
+// (blas.Upper or blas.Lower) of a diagonal tile.
+func submitClear(rt *dagmpi.Runtime, f *blockcyclic.Matrix, i, j int, part blas.Uplo) error {
+	t := f.Tile(i, j)
+	rows, cols := f.TileDims(i, j)
+	return rt.Submit(func(tk *dagmpi.Task) error {
+		b := t.Buf(tk)
+		switch {
+		case part == blas.All:
+			kernels.Laset(blas.All, rows, cols, 0, 0, b, max(rows, 1))
+		case rows < 2:
+		case part == blas.Upper:
+			kernels.Laset(blas.Upper, rows-1, rows-1, 0, 0, b[rows:], rows)
+		default:
+			kernels.Laset(blas.Lower, rows-1, rows-1, 0, 0, b[1:], rows)
+		}
+		return nil
+	}, t.ReadWrite(), dagmpi.Name("clear"))
+}

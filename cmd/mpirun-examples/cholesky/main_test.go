@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spmd-go/spmd/internal/mpitest"
+)
+
+// build compiles the demo (without build tags) into a temporary directory.
+func build(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("OMPI_COMM_WORLD_SIZE") != "" || os.Getenv("PMI_SIZE") != "" {
+		t.Skip("already inside an MPI job; this test starts its own mpirun")
+	}
+	bin := filepath.Join(t.TempDir(), "cholesky")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// mpirun runs the demo on np ranks and returns its output and error.
+func mpirun(t *testing.T, bin string, np int, args ...string) (string, string, error) {
+	t.Helper()
+	launcher, largs, err := mpitest.Launcher(np)
+	if err != nil {
+		t.Skipf("no MPI launcher: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := exec.CommandContext(ctx, launcher, append(append(largs, bin), args...)...)
+	c.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS=1")
+	var stdout, stderr bytes.Buffer
+	c.Stdout, c.Stderr = &stdout, &stderr
+	err = c.Run()
+	return stdout.String(), stderr.String(), err
+}
+
+// TestDemoJSON runs the demo small on 2 ranks and checks its JSON report.
+func TestDemoJSON(t *testing.T) {
+	bin := build(t)
+	for _, args := range [][]string{
+		{"-n", "300", "-nb", "64"},
+		{"-n", "301", "-nb", "50", "-p", "2", "-q", "1", "-grid-order", "col", "-upper"},
+	} {
+		out, stderr, err := mpirun(t, bin, 2, append(args, "-json", "-dgemm=false")...)
+		if err != nil {
+			t.Fatalf("%v: %v\nstdout:\n%s\nstderr:\n%s", args, err, out, stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 1 {
+			t.Fatalf("%v: want one JSON line from rank 0, got:\n%s", args, out)
+		}
+		var rep map[string]any
+		if err := json.Unmarshal([]byte(lines[0]), &rep); err != nil {
+			t.Fatalf("%v: %v in %s", args, err, lines[0])
+		}
+		for _, k := range []string{"routine", "n", "nb", "p", "q", "ranks", "seconds", "gflops", "residual", "kernels", "split"} {
+			if _, ok := rep[k]; !ok {
+				t.Errorf("%v: field %q missing in %s", args, k, lines[0])
+			}
+		}
+		if rep["routine"] != "potrf" || rep["ranks"] != 2.0 || rep["n"] != mustNum(t, args[1]) {
+			t.Errorf("%v: routine %v ranks %v n %v", args, rep["routine"], rep["ranks"], rep["n"])
+		}
+		if p, q := rep["p"], rep["q"]; p.(float64)*q.(float64) != 2 {
+			t.Errorf("%v: grid %v x %v on 2 ranks", args, p, q)
+		}
+		if r, ok := rep["residual"].(float64); !ok || !(r < 30) {
+			t.Errorf("%v: residual %v, want < 30", args, rep["residual"])
+		}
+		if g, ok := rep["gflops"].(float64); !ok || !(g > 0) {
+			t.Errorf("%v: gflops %v, want > 0", args, rep["gflops"])
+		}
+	}
+}
+
+func mustNum(t *testing.T, s string) float64 {
+	var v float64
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestDemoErrors checks that bad flags end the job with a message.
+func TestDemoErrors(t *testing.T) {
+	bin := build(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-scalapack"}, "built without -tags scalapack"},
+		{[]string{"-transport", "rma"}, "not available"},
+		{[]string{"-p", "3"}, "P*Q must equal the 2 ranks"},
+	} {
+		out, stderr, err := mpirun(t, bin, 2, append(c.args, "-n", "10", "-dgemm=false")...)
+		if err == nil {
+			t.Errorf("%v: no error; output:\n%s", c.args, out)
+			continue
+		}
+		if !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: stderr does not say %q:\n%s", c.args, c.want, stderr)
+		}
+	}
+}
