@@ -26,7 +26,7 @@ import (
 	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/moe"
 	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/overlap"
 	"github.com/spmd-go/spmd/dagmpi"
-	"github.com/spmd-go/spmd/dagmpi/p2p"
+	"github.com/spmd-go/spmd/dagmpi/mux"
 	"github.com/spmd-go/spmd/mpi"
 )
 
@@ -64,6 +64,7 @@ func main() {
 	flag.IntVar(&c.Hidden, "hidden", c.Hidden, "expert hidden width")
 	flag.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the tokens, the router and the weights")
 	workers := flag.Int("workers", 0, "worker goroutines per rank (0: GOMAXPROCS)")
+	transportFlag = flag.String("transport", "", "runtime transport: p2p, rma, collective or auto (default: $SPMD_TRANSPORT, else auto; see dagmpi/mux)")
 	asJSON := flag.Bool("json", false, "print one JSON object on rank 0 instead of text")
 	tracePath := flag.String("trace", "", "write a Chrome/Perfetto trace per rank to PATH.<rank>.json")
 	flag.Parse()
@@ -83,6 +84,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// transportFlag is -transport, read by run.
+var transportFlag = new(string)
 
 func run(c moe.Config, workers int, asJSON bool, tracePath string) error {
 	if err := c.Check(); err != nil {
@@ -104,7 +108,7 @@ func run(c moe.Config, workers int, asJSON bool, tracePath string) error {
 	if workers > 0 {
 		opts = append(opts, dagmpi.WithWorkers(workers))
 	}
-	rt, err := p2p.NewRuntime(world, opts...)
+	rt, err := mux.NewRuntime(world, *transportFlag, opts...)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ import (
 	"github.com/spmd-go/spmd/blockcyclic"
 	"github.com/spmd-go/spmd/blockcyclic/kernels"
 	"github.com/spmd-go/spmd/dagmpi"
-	"github.com/spmd-go/spmd/dagmpi/p2p"
+	"github.com/spmd-go/spmd/dagmpi/mux"
 	"github.com/spmd-go/spmd/mpi"
 )
 
@@ -33,7 +33,7 @@ type Flags struct {
 	N, NB     int
 	P, Q      int    // process grid; 0: chosen from the number of ranks
 	GridOrder string // "row" or "col"
-	Transport string // p2p or auto
+	Transport string // p2p, rma, collective or auto (dagmpi/mux)
 	Trace     string // Chrome trace file ("" none); rank r > 0 writes FILE.r
 	JSON      bool
 	ScaLAPACK bool // also run the ScaLAPACK routine (needs -tags scalapack)
@@ -120,7 +120,7 @@ func Main(routine string, defN, defNB int, body func(*Env) (*Result, error)) {
 	flag.IntVar(&f.P, "p", 0, "process grid rows (0: chosen from the number of ranks, P <= Q)")
 	flag.IntVar(&f.Q, "q", 0, "process grid columns (0: ranks / P)")
 	flag.StringVar(&f.GridOrder, "grid-order", "row", "rank numbering on the grid: row or col (BLACS 'R' or 'C')")
-	flag.StringVar(&f.Transport, "transport", "p2p", "transport: p2p (MPI point-to-point) or auto")
+	flag.StringVar(&f.Transport, "transport", "", "runtime transport: p2p, rma, collective or auto (default: $SPMD_TRANSPORT, else auto; see dagmpi/mux)")
 	flag.StringVar(&f.Trace, "trace", "", "write a Chrome trace to this file (rank r > 0 writes FILE.r)")
 	flag.BoolVar(&f.JSON, "json", false, "print one JSON object on rank 0")
 	flag.BoolVar(&f.ScaLAPACK, "scalapack", false, "also run the ScaLAPACK routine on the same matrix (needs -tags scalapack)")
@@ -168,7 +168,7 @@ func run(routine string, f *Flags, body func(*Env) (*Result, error), selErr erro
 		e.trace = dagmpi.NewChromeTrace()
 		opts = []dagmpi.Option{dagmpi.WithObserver(multi{&e.busy, e.trace})}
 	}
-	rt, err := p2p.NewRuntime(world, opts...)
+	rt, err := mux.NewRuntime(world, f.Transport, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func run(routine string, f *Flags, body func(*Env) (*Result, error), selErr erro
 	gp, gq := e.Dist.Grid()
 	rep := &Report{
 		Routine: res.Routine, N: f.N, NB: f.NB, P: gp, Q: gq, GridOrder: f.GridOrder,
-		Ranks: e.Size, Workers: rt.Workers(), Transport: "p2p", Seconds: res.Seconds,
+		Ranks: e.Size, Workers: rt.Workers(), Transport: f.Transport, Seconds: res.Seconds,
 		Kernels: kernels.CoreName(), DGEMMGFlops: dg, Split: e.split, Extra: res.Extra,
 	}
 	if rep.Routine == "" {
@@ -239,10 +239,16 @@ func (f *Flags) validate() error {
 	case f.ScaNB < 0:
 		return fmt.Errorf("-scalapack-nb %d: must not be negative", f.ScaNB)
 	}
+	if f.Transport == "" {
+		f.Transport = os.Getenv(mux.EnvTransport)
+		if f.Transport == "" {
+			f.Transport = "auto"
+		}
+	}
 	switch f.Transport {
-	case "p2p", "auto":
+	case "p2p", "rma", "collective", "auto":
 	default:
-		return fmt.Errorf("-transport %q: not available; want p2p or auto (auto picks p2p)", f.Transport)
+		return fmt.Errorf("-transport %q: want p2p, rma, collective or auto", f.Transport)
 	}
 	switch f.GridOrder {
 	case "row", "col":
