@@ -146,10 +146,9 @@ func newOp(x *Context, name string, seq uint64, g *group, build func(o *Op) (ste
 		return nil, err
 	}
 	o.impl = impl
-	// Start: post the first step's messages at once.
-	if _, err := o.Progress(); err != nil {
-		return nil, err
-	}
+	// Start: post the first step's messages at once. An error from here
+	// on belongs to the operation (Progress and Wait report it).
+	o.Progress()
 	return o, nil
 }
 
@@ -277,12 +276,12 @@ func (s *sched[T]) step(block bool) (bool, error) {
 			reqs, st := s.reqs[a.lo:a.hi], s.st[:a.hi-a.lo]
 			if block {
 				if err := mpi.Waitall(reqs, st); err != nil {
-					return false, err
+					return false, s.statusErr(a, err)
 				}
 			} else {
 				ok, err := mpi.Testall(reqs, st)
 				if err != nil {
-					return false, err
+					return false, s.statusErr(a, err)
 				}
 				if !ok {
 					return false, nil
@@ -306,6 +305,22 @@ func (s *sched[T]) step(block bool) (bool, error) {
 		s.pc++
 	}
 	return true, nil
+}
+
+// statusErr turns an MPI_ERR_IN_STATUS error of wait action a into the
+// first failing request's own error, naming its peer.
+func (s *sched[T]) statusErr(a *action[T], err error) error {
+	for i, st := range s.st[:a.hi-a.lo] {
+		if st.Err != nil {
+			j := int(a.lo) + i
+			what := "sending to"
+			if s.want[j] >= 0 {
+				what = fmt.Sprintf("receiving %d elements from", s.want[j])
+			}
+			return fmt.Errorf("rank %d %s rank %d: %w", s.comm.Rank(), what, s.peers[j], st.Err)
+		}
+	}
+	return err
 }
 
 // abort cancels the receives still pending after an error, so that no
