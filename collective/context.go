@@ -3,6 +3,7 @@ package collective
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -87,16 +88,24 @@ func (x *Context) Comm() *mpi.Comm { return x.comm }
 func (x *Context) InFlight() int { return len(x.live) }
 
 // Close frees the sub-communicators cached for the Native algorithm. It is
-// collective over each cached member set (MPI_Comm_free); operations must
-// be finished first.
+// collective over each cached member set (MPI_Comm_free, in the same order
+// on every rank); operations must be finished first. Later operations
+// return ErrClosed.
 func (x *Context) Close() error {
 	if x.closed {
 		return nil
 	}
 	x.closed = true
+	// Free in key order, the same on every rank, so that ranks sharing
+	// several sub-communicators free them in the same order.
+	keys := make([]string, 0, len(x.subs))
+	for k := range x.subs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
 	var first error
-	for k, c := range x.subs {
-		if err := c.Free(); err != nil && first == nil {
+	for _, k := range keys {
+		if err := x.subs[k].Free(); err != nil && first == nil {
 			first = err
 		}
 		delete(x.subs, k)
