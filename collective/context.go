@@ -48,6 +48,45 @@ type Context struct {
 	live   map[int]uint64 // tag -> seq of the operation in flight using it
 	subs   map[string]*mpi.Comm
 	closed bool
+	free   [][]uint64 // scratch buffers of finished operations
+}
+
+// maxFree bounds the scratch buffers a Context keeps.
+const maxFree = 16
+
+// getScratch returns a buffer of at least words 8-byte words (element
+// types hold no pointers, so any of them may live in it).
+func (x *Context) getScratch(words int) []uint64 {
+	best := -1
+	for i, b := range x.free {
+		if cap(b) >= words && (best < 0 || cap(b) < cap(x.free[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return make([]uint64, words, max(words, 1))
+	}
+	b := x.free[best]
+	x.free[best] = x.free[len(x.free)-1]
+	x.free = x.free[:len(x.free)-1]
+	return b[:words]
+}
+
+func (x *Context) putScratch(b []uint64) {
+	if len(x.free) < maxFree {
+		x.free = append(x.free, b[:cap(b)])
+		return
+	}
+	// Replace the smallest kept buffer if b is larger.
+	small := 0
+	for i, f := range x.free {
+		if cap(f) < cap(x.free[small]) {
+			small = i
+		}
+	}
+	if cap(b) > cap(x.free[small]) {
+		x.free[small] = b[:cap(b)]
+	}
 }
 
 // Option configures a Context.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"unsafe"
 
 	"github.com/spmd-go/spmd/mpi"
 )
@@ -28,7 +29,8 @@ type Op struct {
 // (waiting, if block, until it is done) and reports whether it is done.
 type stepper interface {
 	step(block bool) (bool, error)
-	abort()
+	abort()   // after an error: cancel what can be cancelled
+	recycle() // after success: give scratch buffers back
 }
 
 func (o *Op) String() string {
@@ -85,7 +87,9 @@ func (o *Op) Wait() error {
 
 func (o *Op) finish(err error) {
 	o.done = true
-	if err != nil {
+	if err == nil {
+		o.impl.recycle()
+	} else {
 		o.impl.abort()
 		var me *mpi.Error
 		if errors.As(err, &me) {
@@ -187,7 +191,26 @@ type sched[T mpi.Elem] struct {
 	peers []int
 	st    []mpi.Status
 	comb  combineFn[T]
-	mark  int // first request not yet covered by a wait
+	mark  int        // first request not yet covered by a wait
+	temps [][]uint64 // scratch buffers from the Context, returned at the end
+}
+
+// temp returns a scratch vector of n elements (contents undefined) from the
+// Context's pool; it goes back when the operation succeeds. (After an error
+// it is dropped: a send may still read it.)
+func (s *sched[T]) temp(n int) []T {
+	var z T
+	words := (n*int(unsafe.Sizeof(z)) + 7) / 8
+	b := s.o.x.getScratch(words)
+	s.temps = append(s.temps, b)
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)
+}
+
+func (s *sched[T]) recycle() {
+	for _, b := range s.temps {
+		s.o.x.putScratch(b)
+	}
+	s.temps = nil
 }
 
 func newSched[T mpi.Elem](o *Op) *sched[T] {
@@ -348,7 +371,8 @@ func (n *nativeOp) step(block bool) (bool, error) {
 	return ok, err
 }
 
-func (n *nativeOp) abort() {}
+func (n *nativeOp) abort()   {}
+func (n *nativeOp) recycle() {}
 
 // blockOff is the offset of block b of n elements cut into p blocks whose
 // sizes differ by at most one.

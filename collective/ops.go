@@ -1,6 +1,7 @@
 package collective
 
 import (
+	"encoding/binary"
 	"fmt"
 	"reflect"
 	"unsafe"
@@ -185,6 +186,23 @@ func locFn[P any, V real](op mpi.Op, val func(*P) V, idx func(*P) int32) combine
 	}
 }
 
+// sumBytes adds byte vectors element by element, wrapping (int8 and uint8
+// alike), eight bytes per step: the low seven bits of each byte are added
+// with their carries kept inside the byte, then the top bits are put back
+// with an exclusive or, so no carry crosses into the next byte.
+func sumBytes(d, s []byte) {
+	const hi = 0x8080808080808080
+	s = s[:len(d)]
+	i := 0
+	for ; i+8 <= len(d); i += 8 {
+		a, b := binary.LittleEndian.Uint64(d[i:]), binary.LittleEndian.Uint64(s[i:])
+		binary.LittleEndian.PutUint64(d[i:], ((a&^hi)+(b&^hi))^((a^b)&hi))
+	}
+	for ; i < len(d); i++ {
+		d[i] += s[i]
+	}
+}
+
 // as views s as a slice of E (same memory; E and T have the same layout).
 func as[E, T any](s []T) []E {
 	return unsafe.Slice((*E)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
@@ -215,6 +233,9 @@ func combiner[T mpi.Elem](op mpi.Op) (combineFn[T], error) {
 		switch t.Kind() {
 		case reflect.Int8:
 			f = cast[T](intFn[int8](op))
+			if op == mpi.Sum {
+				f = cast[T](sumBytes)
+			}
 		case reflect.Int16:
 			f = cast[T](intFn[int16](op))
 		case reflect.Int32:
@@ -225,6 +246,9 @@ func combiner[T mpi.Elem](op mpi.Op) (combineFn[T], error) {
 			f = cast[T](intFn[int](op))
 		case reflect.Uint8:
 			f = cast[T](intFn[uint8](op))
+			if op == mpi.Sum {
+				f = cast[T](sumBytes)
+			}
 		case reflect.Uint16:
 			f = cast[T](intFn[uint16](op))
 		case reflect.Uint32:

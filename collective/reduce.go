@@ -92,7 +92,7 @@ func reduce[T mpi.Elem](x *Context, call string, send, recv []T, op mpi.Op, s Sp
 		leaf := alg == Binomial && relOf(&g).v%2 == 1
 		if !leaf {
 			if work == nil {
-				work = make([]T, n)
+				work = sc.temp(n)
 			}
 			copy(work, send)
 		}
@@ -141,7 +141,7 @@ func reduceBinomial[T mpi.Elem](s *sched[T], g *group, work []T) {
 		}
 		if r.v+mask < p {
 			if tmp == nil {
-				tmp = make([]T, len(work))
+				tmp = s.temp(len(work))
 			}
 			s.recv(r.rank(r.v+mask), tmp)
 			s.wait()
@@ -175,7 +175,7 @@ func ringReduceScatter[T mpi.Elem](s *sched[T], g *group, work []T) {
 	if r.p == 1 {
 		return
 	}
-	tmp := make([]T, blockOff(r.n, r.p, 1)+1)
+	tmp := s.temp(blockOff(r.n, r.p, 1) + 1)
 	for k := 0; k < r.p-1; k++ {
 		rb := r.blk(work, r.me-k-1)
 		s.send(r.right, r.blk(work, r.me-k))
@@ -234,7 +234,7 @@ func foldIn[T mpi.Elem](s *sched[T], g *group, work []T) *fold[T] {
 	}
 	f := &fold[T]{g: g, p2: p2, rem: p - p2, nr: g.me - (p - p2)}
 	if p2 > 1 || f.rem > 0 {
-		f.tmp = make([]T, len(work))
+		f.tmp = s.temp(len(work))
 	}
 	if g.me < 2*f.rem {
 		if g.me%2 == 0 {
