@@ -39,8 +39,8 @@
 // Making an Op posts its first messages. Op.Progress (or Test) then tests
 // the messages of the current step with one MPI_Testall and, when they have
 // completed, combines what arrived and posts the next step; it never
-// blocks and starts no goroutine. Op.Wait blocks in MPI_Waitall step by
-// step. TestAll and WaitAll advance several operations together: members
+// blocks and starts no goroutine. Op.Wait loops on the same test, yielding
+// the processor between tests. TestAll and WaitAll advance several operations together: members
 // may wait on each other's operations in different orders, so a rank that
 // has several in flight must advance all of them, not Wait on one. The
 // buffers belong to the operation until Done: every send and receive is an

@@ -25,10 +25,17 @@ type Op struct {
 	err  error
 }
 
-// stepper is the algorithm behind an Op: step advances it as far as it can
-// (waiting, if block, until it is done) and reports whether it is done.
+// Modes of stepper.step.
+const (
+	modeTest  = iota // advance without blocking
+	modeBlock        // wait until done
+	modePost         // post the first messages only, test nothing
+)
+
+// stepper is the algorithm behind an Op: step advances it as far as its
+// mode allows and reports whether it is done.
 type stepper interface {
-	step(block bool) (bool, error)
+	step(mode int) (bool, error)
 	abort()   // after an error: cancel what can be cancelled
 	recycle() // after success: give scratch buffers back
 }
@@ -64,7 +71,7 @@ func (o *Op) Progress() (bool, error) {
 	if o.done {
 		return true, o.err
 	}
-	d, err := o.impl.step(false)
+	d, err := o.impl.step(modeTest)
 	if err != nil || d {
 		o.finish(err)
 	}
@@ -74,13 +81,15 @@ func (o *Op) Progress() (bool, error) {
 // Test is Progress.
 func (o *Op) Test() (bool, error) { return o.Progress() }
 
-// Wait blocks until the operation is done on this rank, waiting in MPI
-// (MPI_Waitall on each step's requests) rather than spinning.
+// Wait blocks until the operation is done on this rank: it tests the
+// current step's requests (MPI_Testall), yielding the processor between
+// tests. (It does not sit in MPI_Waitall: with Open MPI 4.1.4 a Waitall
+// whose receive is truncated did not return in our tests.)
 func (o *Op) Wait() error {
 	if o.done {
 		return o.err
 	}
-	_, err := o.impl.step(true)
+	_, err := o.impl.step(modeBlock)
 	o.finish(err)
 	return o.err
 }
@@ -150,9 +159,12 @@ func newOp(x *Context, name string, seq uint64, g *group, build func(o *Op) (ste
 		return nil, err
 	}
 	o.impl = impl
-	// Start: post the first step's messages at once. An error from here
-	// on belongs to the operation (Progress and Wait report it).
-	o.Progress()
+	// Start: post the first step's messages at once (without testing
+	// them, which the first Progress or Wait does). An error from here on
+	// belongs to the operation (Progress and Wait report it).
+	if d, err := impl.step(modePost); err != nil || d {
+		o.finish(err)
+	}
 	return o, nil
 }
 
@@ -278,7 +290,7 @@ func (s *sched[T]) done() *sched[T] {
 	return s
 }
 
-func (s *sched[T]) step(block bool) (bool, error) {
+func (s *sched[T]) step(mode int) (bool, error) {
 	tag := s.o.tag
 	for s.pc < len(s.acts) {
 		a := &s.acts[s.pc]
@@ -296,19 +308,22 @@ func (s *sched[T]) step(block bool) (bool, error) {
 			}
 			s.reqs[a.lo] = r
 		case aWait:
+			if mode == modePost {
+				return false, nil
+			}
 			reqs, st := s.reqs[a.lo:a.hi], s.st[:a.hi-a.lo]
-			if block {
-				if err := mpi.Waitall(reqs, st); err != nil {
-					return false, s.statusErr(a, err)
-				}
-			} else {
+			for {
 				ok, err := mpi.Testall(reqs, st)
 				if err != nil {
 					return false, s.statusErr(a, err)
 				}
-				if !ok {
+				if ok {
+					break
+				}
+				if mode != modeBlock {
 					return false, nil
 				}
+				runtime.Gosched()
 			}
 			for i := range st {
 				j := int(a.lo) + i
@@ -353,8 +368,10 @@ func (s *sched[T]) abort() {
 		if s.reqs[i].IsNull() || s.want[i] < 0 {
 			continue
 		}
+		// Never block here: a request that MPI already ended in error
+		// may never complete again.
 		if s.reqs[i].Cancel() == nil {
-			s.reqs[i].Wait()
+			s.reqs[i].Test()
 		}
 	}
 }
@@ -362,8 +379,11 @@ func (s *sched[T]) abort() {
 // nativeOp is the Native algorithm: one request of the MPI library.
 type nativeOp struct{ req mpi.Request }
 
-func (n *nativeOp) step(block bool) (bool, error) {
-	if block {
+func (n *nativeOp) step(mode int) (bool, error) {
+	if mode == modePost {
+		return false, nil
+	}
+	if mode == modeBlock {
 		_, err := n.req.Wait()
 		return err == nil, err
 	}
