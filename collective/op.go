@@ -83,7 +83,7 @@ func (o *Op) Test() (bool, error) { return o.Progress() }
 
 // Wait blocks until the operation is done on this rank: it tests the
 // current step's requests (MPI_Testall), yielding the processor between
-// tests. (It does not sit in MPI_Waitall: with Open MPI 4.1.4 a Waitall
+// tests (sched_yield on Linux). (It does not sit in MPI_Waitall: with Open MPI 4.1.4 a Waitall
 // whose receive is truncated did not return in our tests.)
 func (o *Op) Wait() error {
 	if o.done {
@@ -323,7 +323,7 @@ func (s *sched[T]) step(mode int) (bool, error) {
 				if mode != modeBlock {
 					return false, nil
 				}
-				runtime.Gosched()
+				osYield()
 			}
 			for i := range st {
 				j := int(a.lo) + i
