@@ -302,6 +302,28 @@ func (c *Comm) Create(g *Group) (*Comm, error) {
 	return c.derived(h, rc, "MPI_Comm_create", "create")
 }
 
+// CreateGroup makes a communicator of the ranks of c in g, collective over
+// the members of g only (MPI_Comm_create_group): ranks outside g do not
+// call it. tag tells apart concurrent creations over overlapping groups
+// (0..TagUB). The new communicator's ranks follow g's order.
+func (c *Comm) CreateGroup(g *Group, tag int) (*Comm, error) {
+	const call = "MPI_Comm_create_group"
+	if err := c.check(call); err != nil {
+		return nil, err
+	}
+	if g == nil || g.h == groupNull {
+		return nil, argErr(clsGroup, call, "nil or freed group")
+	}
+	if err := c.checkTag(call, tag, false); err != nil {
+		return nil, err
+	}
+	if g.Rank() == Undefined {
+		return nil, argErr(clsGroup, call, "rank %d of %s is not in the group", c.rank, c.name)
+	}
+	h, rc := lowCommCreateGroup(c.h, g.h, tag)
+	return c.derived(h, rc, call, "create_group")
+}
+
 // toC32 converts ints to the C ints MPI takes.
 func toC32(v []int) []int32 {
 	out := make([]int32, len(v))

@@ -134,6 +134,21 @@ func TestGroups(t *testing.T) {
 	} else {
 		assert.Nil(t, ce)
 	}
+
+	// CreateGroup: only the members call it.
+	if r%2 == 0 {
+		cg, err := w.CreateGroup(ge, 5)
+		require.NoError(t, err)
+		require.NotNil(t, cg)
+		assert.Equal(t, len(evens), cg.Size())
+		assert.Equal(t, len(evens)-1-r/2, cg.Rank())
+		require.NoError(t, cg.Free())
+		_, err = w.CreateGroup(ge, -1)
+		assert.ErrorIs(t, err, mpi.ErrTag)
+	} else {
+		_, err := w.CreateGroup(ge, 5)
+		assert.ErrorIs(t, err, mpi.ErrGroup)
+	}
 }
 
 func TestCartesian(t *testing.T) {

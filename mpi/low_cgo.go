@@ -198,6 +198,11 @@ func lowCommCreate(c commH, g groupH) (commH, int) {
 	return r.comm, int(r.rc)
 }
 
+func lowCommCreateGroup(c commH, g groupH, tag int) (commH, int) {
+	r := C.spmd_comm_create_group(c, g, C.int(tag))
+	return r.comm, int(r.rc)
+}
+
 func lowCommCompare(a, b commH) (CompareResult, int) {
 	var res C.int
 	rc := C.MPI_Comm_compare(a, b, &res)

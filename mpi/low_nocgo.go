@@ -128,6 +128,10 @@ func lowCommCreate(c commH, g groupH) (commH, int) {
 	panic("mpi: built without cgo")
 }
 
+func lowCommCreateGroup(c commH, g groupH, tag int) (commH, int) {
+	panic("mpi: built without cgo")
+}
+
 func lowCommCompare(a, b commH) (CompareResult, int) {
 	panic("mpi: built without cgo")
 }

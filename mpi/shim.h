@@ -472,6 +472,12 @@ static inline spmd_comm_ret spmd_comm_create(MPI_Comm c, MPI_Group g) {
 	return r;
 }
 
+static inline spmd_comm_ret spmd_comm_create_group(MPI_Comm c, MPI_Group g, int tag) {
+	spmd_comm_ret r;
+	r.rc = MPI_Comm_create_group(c, g, tag, &r.comm);
+	return r;
+}
+
 static inline spmd_comm_ret spmd_cart_create(MPI_Comm c, int ndims, const int *dims, const int *periods, int reorder) {
 	spmd_comm_ret r;
 	r.rc = MPI_Cart_create(c, ndims, dims, periods, reorder, &r.comm);

@@ -59,6 +59,26 @@
 // Both move 1-byte elements like OSU's MPI_CHAR, whose datatype line the
 // header keeps so that the tables line up.
 //
+// # Collective algorithms (-algorithm)
+//
+// bcast, allreduce and reduce take -algorithm ALG[,ALG...] to time the
+// algorithms of package collective over the whole world instead of the mpi
+// package's blocking call: binomial, chain, scatter-allgather (bcast),
+// ring, recursive-doubling, rabenseifner (allreduce, reduce; binomial for
+// reduce too), default (the package's choice by size), native (the MPI
+// library's Ibcast/Iallreduce/Ireduce on the package's cached
+// sub-communicator, then Wait) and mpi (the mpi package's blocking
+// MPI_Bcast/MPI_Allreduce/MPI_Reduce, what runs without -algorithm). A
+// timed call makes the operation and waits for it (Op.Wait). With one
+// algorithm the table is the usual one, the title naming the algorithm;
+// -compare-c then sets it beside the C loop of MPI's own collective, and
+// -json adds an "algorithm" field. With several the algorithms run one
+// after the other for each size, in the same process, and the table has
+// one value column per algorithm, headed by its name (-json: one object per
+// algorithm and size), so that they compare as ratios within one run:
+//
+//	mpirun -np 4 ./osu bcast -m 1:1048576 -algorithm mpi,native,binomial,chain,scatter-allgather
+//
 // # Iterations
 //
 // Every rank parses the same command line and so runs the same fixed

@@ -46,11 +46,23 @@ func (p *printer) header() {
 		fmt.Fprintf(&b, "# spmd Go %s\n", p.t.title)
 		b.WriteString("# Window creation: MPI_Win_allocate\n# Synchronization: MPI_Win_flush\n")
 	} else {
-		fmt.Fprintf(&b, "\n# spmd Go %s\n", p.t.title)
+		fmt.Fprintf(&b, "\n# spmd Go %s%s\n", p.t.title, p.algTitle())
 	}
-	if p.t.class == barrier {
+	switch {
+	case p.t.class == barrier:
 		b.WriteString("# Avg Latency(us)")
-	} else {
+	case len(p.o.algs) > 1:
+		// One column per algorithm, headed by its name.
+		b.WriteString("# Datatype: MPI_CHAR.\n")
+		fmt.Fprintf(&b, "%-*s", sizeWidth, "# Size")
+		for i, a := range p.o.algs {
+			w := fieldWidth
+			if i == 0 {
+				w = headerWidth
+			}
+			fmt.Fprintf(&b, "%*s", w, a.name)
+		}
+	default:
 		b.WriteString("# Datatype: MPI_CHAR.\n")
 		fmt.Fprintf(&b, "%-*s%*s", sizeWidth, "# Size", headerWidth, p.t.header)
 	}
@@ -64,9 +76,25 @@ func (p *printer) header() {
 	io.WriteString(p.w, b.String())
 }
 
+// algTitle is what the title line says of -algorithm: nothing without it.
+func (p *printer) algTitle() string {
+	switch len(p.o.algs) {
+	case 0:
+		return ""
+	case 1:
+		return " (algorithm: " + p.o.algs[0].name + ")"
+	}
+	names := make([]string, len(p.o.algs))
+	for i, a := range p.o.algs {
+		names[i] = a.name
+	}
+	return " (algorithms: " + strings.Join(names, ", ") + ")"
+}
+
 // jsonRow is the -json form of a row.
 type jsonRow struct {
 	Test       string   `json:"test"`
+	Algorithm  string   `json:"algorithm,omitempty"`
 	Size       int      `json:"size"`
 	Value      float64  `json:"value"`
 	Unit       string   `json:"unit"`
@@ -89,11 +117,17 @@ func ratio(g, c float64) float64 {
 }
 
 func (p *printer) row(r *row) error {
+	if len(r.algRes) > 0 {
+		return p.algRow(r)
+	}
 	if p.o.json {
 		j := jsonRow{Test: p.t.name, Size: r.size, Value: r.goRes.avg, Unit: p.t.unit, Ranks: p.np,
 			Iterations: r.iters, Warmup: r.skip}
 		if r.hasMin {
 			j.Min, j.Max = &r.goRes.min, &r.goRes.max
+		}
+		if len(p.o.algs) == 1 {
+			j.Algorithm = p.o.algs[0].name
 		}
 		if r.hasC {
 			q := ratio(r.goRes.avg, r.cRes.avg)
@@ -119,6 +153,32 @@ func (p *printer) row(r *row) error {
 		fmt.Fprintf(&b, "%*.2f%*.3f", fieldWidth, r.cRes.avg, fieldWidth, ratio(r.goRes.avg, r.cRes.avg))
 	}
 	b.WriteString("\n")
+	_, err := io.WriteString(p.w, b.String())
+	return err
+}
+
+// algRow prints a row of several -algorithm columns (or one JSON object per
+// algorithm).
+func (p *printer) algRow(r *row) error {
+	var b strings.Builder
+	if p.o.json {
+		for i, a := range p.o.algs {
+			res := r.algRes[i]
+			j := jsonRow{Test: p.t.name, Algorithm: a.name, Size: r.size, Value: res.avg, Unit: p.t.unit,
+				Ranks: p.np, Iterations: r.iters, Warmup: r.skip, Min: &res.min, Max: &res.max}
+			line, err := json.Marshal(j)
+			if err != nil {
+				return err
+			}
+			b.Write(append(line, '\n'))
+		}
+	} else {
+		fmt.Fprintf(&b, "%-*d", sizeWidth, r.size)
+		for _, res := range r.algRes {
+			fmt.Fprintf(&b, "%*.2f", fieldWidth, res.avg)
+		}
+		b.WriteString("\n")
+	}
 	_, err := io.WriteString(p.w, b.String())
 	return err
 }

@@ -119,6 +119,7 @@ type options struct {
 	json     bool
 	cFirst   bool
 	thread   mpi.ThreadLevel
+	algs     []algorithm // -algorithm; nil: the mpi package's blocking collective
 }
 
 func usage(w io.Writer, fs *flag.FlagSet) {
@@ -148,6 +149,7 @@ func parseArgs(args []string, stderr io.Writer) (*test, *options, error) {
 	fs.BoolVar(&o.compareC, "compare-c", false, "also run the C reference loop for each size and print its value and the Go/C ratio")
 	fs.BoolVar(&o.cFirst, "c-first", false, "with -compare-c, run the C loop before the Go loop for each size")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per result row instead of the table")
+	algs := fs.String("algorithm", "", "bcast, allreduce, reduce: run the collective package's `ALG[,ALG...]` (binomial, chain, scatter-allgather, ring, recursive-doubling, rabenseifner, default, native = the MPI library's through package collective, mpi = the mpi package's blocking call); several give one column each")
 	thread := fs.String("thread", "funneled", "MPI thread level to ask for: `single`, funneled, serialized or multiple")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		usage(stderr, fs)
@@ -171,9 +173,15 @@ func parseArgs(args []string, stderr io.Writer) (*test, *options, error) {
 	if o.thread, ok = levels[*thread]; !ok {
 		return nil, nil, fmt.Errorf("osu: bad -thread %q: want single, funneled, serialized or multiple", *thread)
 	}
+	var err error
+	if o.algs, err = parseAlgorithms(t, *algs); err != nil {
+		return nil, nil, err
+	}
+	if len(o.algs) > 1 && (o.full || o.compareC) {
+		return nil, nil, errors.New("osu: -f and -compare-c take a single -algorithm")
+	}
 	o.min, o.max = t.defMin, t.defMax
 	if *sizes != "" {
-		var err error
 		if o.min, o.max, err = parseSizes(*sizes, t.defMin); err != nil {
 			return nil, nil, err
 		}

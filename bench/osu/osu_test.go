@@ -49,10 +49,31 @@ func TestParseArgsErrors(t *testing.T) {
 		{"allreduce", "-i", "-1"},
 		{"allreduce", "-thread", "many"},
 		{"allreduce", "extra"},
+		{"alltoall", "-algorithm", "ring"},
+		{"latency", "-algorithm", "binomial"},
+		{"bcast", "-algorithm", "ring"},
+		{"allreduce", "-algorithm", "chain"},
+		{"reduce", "-algorithm", "nosuch"},
+		{"bcast", "-algorithm", "binomial,chain", "-f"},
+		{"bcast", "-algorithm", "binomial,chain", "-compare-c"},
 	} {
 		if _, _, err := parseArgs(args, &bytes.Buffer{}); err == nil {
 			t.Errorf("parseArgs(%q) succeeded, want an error", args)
 		}
+	}
+}
+
+func TestParseAlgorithms(t *testing.T) {
+	_, o, err := parseArgs([]string{"reduce", "-algorithm", "mpi, native,binomial,rabenseifner,default"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, a := range o.algs {
+		names = append(names, a.name)
+	}
+	if got := strings.Join(names, " "); got != "mpi native binomial rabenseifner default" || !o.algs[0].mpi || o.algs[1].mpi {
+		t.Errorf("algorithms %q (mpi flags %v %v)", got, o.algs[0].mpi, o.algs[1].mpi)
 	}
 }
 
@@ -216,6 +237,18 @@ func TestMpirunTables(t *testing.T) {
 		lines[3] = fmt.Sprintf("%-*s%*s", sizeWidth, "# Size", headerWidth, "Avg Latency(us)")
 		checkTable(t, strings.Join(lines, "\n"), "MPI Allreduce Latency Test", lines[3], 5, 4, 32)
 	})
+	t.Run("bcast-algorithm-compare-c", func(t *testing.T) {
+		out := mpirunOSU(t, bin, 3, "bcast", "-m", "1:4096", "-i", "10", "-x", "1", "-algorithm", "chain", "-compare-c")
+		checkTable(t, out, "MPI Broadcast Latency Test (algorithm: chain)", fmt.Sprintf("%-*s%*s%*s%*s", sizeWidth, "# Size",
+			headerWidth, "Avg Latency(us)", fieldWidth, "C Latency(us)", fieldWidth, "Go/C"), 3, 1, 4096)
+	})
+	t.Run("allreduce-algorithms", func(t *testing.T) {
+		out := mpirunOSU(t, bin, 3, "allreduce", "-m", "4:64", "-i", "10", "-x", "1", "-algorithm",
+			"mpi,native,ring,recursive-doubling,rabenseifner")
+		checkTable(t, out, "MPI Allreduce Latency Test (algorithms: mpi, native, ring, recursive-doubling, rabenseifner)",
+			fmt.Sprintf("%-*s%*s%*s%*s%*s%*s", sizeWidth, "# Size", headerWidth, "mpi", fieldWidth, "native",
+				fieldWidth, "ring", fieldWidth, "recursive-doubling", fieldWidth, "rabenseifner"), 5, 4, 64)
+	})
 	t.Run("put-latency", func(t *testing.T) {
 		out := mpirunOSU(t, bin, 2, "put-latency", "-m", "1:16", "-i", "50", "-x", "5")
 		checkOneSided(t, out, "MPI_Put Latency Test", "# Size          Latency (us)", 1, 1, 16)
@@ -249,6 +282,7 @@ func TestMpirunJSON(t *testing.T) {
 	}{
 		{[]string{"bibw", "-m", "1:4", "-i", "5", "-x", "1", "-W", "4", "-compare-c"}, 2, "MB/s", []int{1, 2, 4}, false},
 		{[]string{"bcast", "-m", "8:16", "-i", "10", "-x", "1", "-compare-c"}, 3, "us", []int{8, 16}, true},
+		{[]string{"reduce", "-m", "8:16", "-i", "10", "-x", "1", "-compare-c", "-algorithm", "binomial"}, 3, "us", []int{8, 16}, true},
 	} {
 		out := mpirunOSU(t, bin, c.np, append(c.args, "-json")...)
 		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
@@ -264,6 +298,9 @@ func TestMpirunJSON(t *testing.T) {
 				if _, ok := m[k]; !ok {
 					t.Errorf("%v: line %q lacks %q", c.args, l, k)
 				}
+			}
+			if want := c.args[len(c.args)-1]; c.args[len(c.args)-2] == "-algorithm" && m["algorithm"] != want {
+				t.Errorf("%v: line %q: algorithm %v, want %q", c.args, l, m["algorithm"], want)
 			}
 			if _, ok := m["min"]; ok != c.coll {
 				t.Errorf("%v: line %q: has min = %v, want %v", c.args, l, ok, c.coll)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/spmd-go/spmd/collective"
 	"github.com/spmd-go/spmd/mpi"
 )
 
@@ -30,6 +31,7 @@ type row struct {
 	iters, skip  int
 	goRes, cRes  result
 	hasC, hasMin bool
+	algRes       []result // one per -algorithm when there are several
 }
 
 // buffers are allocated once, for the largest size, and touched before any
@@ -37,6 +39,7 @@ type row struct {
 type buffers struct {
 	s, r, ack []byte
 	reqs      []mpi.Request
+	x         *collective.Context // -algorithm
 }
 
 func newBuffers(t *test, o *options, np int) *buffers {
@@ -61,6 +64,16 @@ func run(c *mpi.Comm, t *test, o *options, out io.Writer) error {
 		return &sizeError{test: t.name, np: np}
 	}
 	b := newBuffers(t, o, np)
+	if o.algs != nil {
+		var err error
+		if b.x, err = collective.NewContext(c); err != nil {
+			return err
+		}
+		defer b.x.Close()
+		if err := b.x.Prepare(nil); err != nil { // the Native sub-communicator
+			return err
+		}
+	}
 	var p *printer
 	if rank == 0 {
 		p = &printer{w: out, t: t, o: o, np: np}
@@ -74,8 +87,24 @@ func run(c *mpi.Comm, t *test, o *options, out io.Writer) error {
 		iters, skip := o.schedule(t, size)
 		rw := row{size: size, iters: iters, skip: skip, hasMin: t.class == coll || t.class == barrier}
 		rw.hasC = o.compareC
+		if len(o.algs) > 1 {
+			for i := range o.algs {
+				res, err := measure(c, t, o, b, &o.algs[i], size, iters, skip, false)
+				if err != nil {
+					return err
+				}
+				rw.algRes = append(rw.algRes, res)
+			}
+		}
+		var alg *algorithm
+		if len(o.algs) == 1 {
+			alg = &o.algs[0]
+		}
 		for _, useC := range o.loops() {
-			res, err := measure(c, t, o, b, size, iters, skip, useC)
+			if len(o.algs) > 1 {
+				break
+			}
+			res, err := measure(c, t, o, b, alg, size, iters, skip, useC)
 			if err != nil {
 				return err
 			}
@@ -110,7 +139,8 @@ func (o *options) loops() []bool {
 // seen by rank 0 for point-to-point tests; for collectives the average over
 // ranks of each rank's average latency in us, with its min and max over
 // ranks.
-func measure(c *mpi.Comm, t *test, o *options, b *buffers, size, iters, skip int, useC bool) (result, error) {
+// alg, when not nil, is the -algorithm of the Go loop.
+func measure(c *mpi.Comm, t *test, o *options, b *buffers, alg *algorithm, size, iters, skip int, useC bool) (result, error) {
 	rank := c.Rank()
 	if err := mpi.Barrier(c); err != nil {
 		return result{}, err
@@ -171,6 +201,8 @@ func measure(c *mpi.Comm, t *test, o *options, b *buffers, size, iters, skip int
 	}
 	if useC {
 		sec, err = cCollective(t.op, b.s, b.r, size, iters, skip)
+	} else if alg != nil && !alg.mpi {
+		sec, err = goCollectiveAlg(b.x, t.op, alg.alg, b.s, b.r, size, iters, skip)
 	} else {
 		sec, err = goCollective(c, t.op, b.s, b.r, size, iters, skip)
 	}
