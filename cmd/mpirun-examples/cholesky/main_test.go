@@ -99,7 +99,7 @@ func TestDemoErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"-scalapack"}, "built without -tags scalapack"},
-		{[]string{"-transport", "rma"}, "not available"},
+		{[]string{"-transport", "pigeon"}, `-transport "pigeon"`},
 		{[]string{"-p", "3"}, "P*Q must equal the 2 ranks"},
 	} {
 		out, stderr, err := mpirun(t, bin, 2, append(c.args, "-n", "10", "-dgemm=false")...)
