@@ -40,6 +40,8 @@ type Flags struct {
 	Check     bool // compute the residual
 	DGEMM     bool // measure the DGEMM yardstick
 	ScaNB     int  // ScaLAPACK block size (0: same as -nb)
+	Spin      time.Duration
+	Poll      time.Duration
 }
 
 // Env is what a program's body gets: the job, its Runtime over the chosen
@@ -125,6 +127,8 @@ func Main(routine string, defN, defNB int, body func(*Env) (*Result, error)) {
 	flag.BoolVar(&f.JSON, "json", false, "print one JSON object on rank 0")
 	flag.BoolVar(&f.ScaLAPACK, "scalapack", false, "also run the ScaLAPACK routine on the same matrix (needs -tags scalapack)")
 	flag.IntVar(&f.ScaNB, "scalapack-nb", 0, "ScaLAPACK block size (0: -nb)")
+	flag.DurationVar(&f.Spin, "spin", 500*time.Microsecond, "progress goroutine's hot polling after a completion (dagmpi.WithSpin)")
+	flag.DurationVar(&f.Poll, "poll", time.Millisecond, "progress goroutine's sleep between polls once it dozes (dagmpi.WithPollInterval)")
 	flag.BoolVar(&f.Check, "check", true, "compute the scaled residual")
 	flag.BoolVar(&f.DGEMM, "dgemm", true, "measure the DGEMM yardstick (kernels.MeasureDGEMM on every rank at once, summed)")
 	flag.Parse()
@@ -163,10 +167,10 @@ func run(routine string, f *Flags, body func(*Env) (*Result, error), selErr erro
 			return nil, err
 		}
 	}
-	opts := []dagmpi.Option{dagmpi.WithObserver(&e.busy)}
+	opts := []dagmpi.Option{dagmpi.WithObserver(&e.busy), dagmpi.WithSpin(f.Spin), dagmpi.WithPollInterval(f.Poll)}
 	if f.Trace != "" {
 		e.trace = dagmpi.NewChromeTrace()
-		opts = []dagmpi.Option{dagmpi.WithObserver(multi{&e.busy, e.trace})}
+		opts[0] = dagmpi.WithObserver(multi{&e.busy, e.trace})
 	}
 	rt, err := mux.NewRuntime(world, f.Transport, opts...)
 	if err != nil {
