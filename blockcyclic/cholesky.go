@@ -128,6 +128,16 @@ func submitPotrf(uplo blas.Uplo, a *Matrix, failed *atomic.Int64) error {
 	nt := a.nt
 	lower := uplo == blas.Lower
 	skip := func() bool { return failed.Load() != 0 }
+	// inv[k] holds the inverse of diagonal tile k's triangle, on its owner.
+	inv := make([]*dagmpi.Data[float64], nt)
+	for k := range inv {
+		r, _ := a.TileDims(k, k)
+		d, err := dagmpi.NewData[float64](a.rt, r*r, a.Owner(k, k), nil)
+		if err != nil {
+			return err
+		}
+		inv[k] = d
+	}
 	for k := 0; k < nt; k++ {
 		kk := tileRef{a, k, k}
 		k0 := k * a.nb
@@ -154,6 +164,14 @@ func submitPotrf(uplo blas.Uplo, a *Matrix, failed *atomic.Int64) error {
 		}); err != nil {
 			return err
 		}
+		// The panel is solved through the inverse of the diagonal tile:
+		// one TRTRI per step, then a TRMM per panel tile, because OpenBLAS's
+		// DTRSM runs far below its DTRMM and DGEMM (see kernels.Trtri).
+		if k+1 < nt {
+			if err := submitInverse(a, uplo, k, inv[k], cholPrio(nt, k, 3), skip); err != nil {
+				return err
+			}
+		}
 		// Panel solves.
 		for i := k + 1; i < nt; i++ {
 			w := tileRef{a, i, k} // lower: L(i,k) = A(i,k) L(k,k)^-T
@@ -168,16 +186,19 @@ func submitPotrf(uplo blas.Uplo, a *Matrix, failed *atomic.Int64) error {
 				}
 				continue
 			}
-			if err := submitTile(w, []tileRef{kk}, cholPrio(nt, k, 2), "trsm", func(t *dagmpi.Task) error {
+			ik := inv[k]
+			body := func(t *dagmpi.Task) error {
 				if skip() {
 					return nil
 				}
 				b, ldb := w.buf(t)
-				l, ldl := kk.buf(t)
+				l := ik.Buf(t)
+				ldl, _ := a.TileDims(k, k)
 				m, n := a.TileDims(w.i, w.j)
-				kernels.Trsm(side, uplo, trans, blas.NonUnit, m, n, 1, l, ldl, b, ldb)
+				kernels.Trmm(side, uplo, trans, blas.NonUnit, m, n, 1, l, ldl, b, ldb)
 				return nil
-			}); err != nil {
+			}
+			if err := a.rt.Submit(body, a.Tile(w.i, w.j).ReadWrite(), ik.Read(), dagmpi.Priority(cholPrio(nt, k, 2)), dagmpi.Name("trsm")); err != nil {
 				return err
 			}
 		}
@@ -207,6 +228,27 @@ func submitPotrf(uplo blas.Uplo, a *Matrix, failed *atomic.Int64) error {
 		}
 	}
 	return nil
+}
+
+// submitInverse submits a task on diagonal tile k's owner that writes the
+// inverse of its uplo triangle (after POTRF) into ik.
+func submitInverse(a *Matrix, uplo blas.Uplo, k int, ik *dagmpi.Data[float64], prio int, skip func() bool) error {
+	owner := a.Owner(k, k)
+	if a.rt.Pruned() && owner != a.rt.Rank() {
+		return ik.ProducedOn(owner)
+	}
+	kk := tileRef{a, k, k}
+	body := func(t *dagmpi.Task) error {
+		if skip() {
+			return nil
+		}
+		src, ld := kk.buf(t)
+		dst := ik.Buf(t)
+		n, _ := a.TileDims(k, k)
+		kernels.Lacpy(uplo, n, n, src, ld, dst, n)
+		return kernels.Trtri(uplo, blas.NonUnit, n, dst, n)
+	}
+	return a.rt.Submit(body, ik.Write(), a.Tile(k, k).Read(), dagmpi.Priority(prio), dagmpi.Name("trtri"))
 }
 
 // submitSyrk submits A(j,j) -= P Pᵀ (lower, P = L(j,k)) or Pᵀ P (upper,
