@@ -123,16 +123,10 @@ var (
 // to 1 MiB through each (about 50 ms), and rank 0's choice is broadcast, so
 // every rank routes the same way. It is collective over comm.
 func NewAuto(comm *mpi.Comm) (*Auto, error) {
-	p, err := p2p.New(comm)
+	a, err := newAuto(comm)
 	if err != nil {
 		return nil, err
 	}
-	o, err := onesided.New(comm)
-	if err != nil {
-		p.Close()
-		return nil, err
-	}
-	a := &Auto{sub: [2]dagmpi.Transport{p, o}, ctl: p}
 	t0 := time.Now()
 	err = a.calibrate(comm)
 	a.calib = time.Since(t0)
@@ -143,11 +137,8 @@ func NewAuto(comm *mpi.Comm) (*Auto, error) {
 	return a, nil
 }
 
-// NewAutoRoutes is NewAuto with a fixed routing instead of a measured one:
-// rma[c] says whether size class c (sizes s with bits.Len(s) == c) goes
-// one-sided. It is collective; every rank passes the same table. For tests
-// and for forcing a policy.
-func NewAutoRoutes(comm *mpi.Comm, rma [classes]bool) (*Auto, error) {
+// newAuto creates both transports, routing everything point-to-point.
+func newAuto(comm *mpi.Comm) (*Auto, error) {
 	p, err := p2p.New(comm)
 	if err != nil {
 		return nil, err
@@ -157,7 +148,18 @@ func NewAutoRoutes(comm *mpi.Comm, rma [classes]bool) (*Auto, error) {
 		p.Close()
 		return nil, err
 	}
-	a := &Auto{sub: [2]dagmpi.Transport{p, o}, ctl: p}
+	return &Auto{sub: [2]dagmpi.Transport{p, o}, ctl: p}, nil
+}
+
+// NewAutoRoutes is NewAuto with a fixed routing instead of a measured one:
+// rma[c] says whether size class c (sizes s with bits.Len(s) == c) goes
+// one-sided. It is collective; every rank passes the same table. For tests
+// and for forcing a policy.
+func NewAutoRoutes(comm *mpi.Comm, rma [classes]bool) (*Auto, error) {
+	a, err := newAuto(comm)
+	if err != nil {
+		return nil, err
+	}
 	for c, r := range rma {
 		if r {
 			a.route[c] = 1

@@ -49,18 +49,12 @@ func TestRandomGraphs(t *testing.T) {
 					}
 					w := mpi.World()
 					s := randgraph.New(seed, w.Size(), 8, 150)
-					want := s.Sequential()
-					got, err := s.Run(rt, prune)
+					err = s.Check(rt, prune)
 					if cerr := rt.Close(); err == nil {
 						err = cerr
 					}
 					if err != nil {
-						t.Fatalf("rank %d: %v", w.Rank(), err)
-					}
-					for d := range got {
-						if d%w.Size() == w.Rank() && !randgraph.SameBits(got[d], want[d]) {
-							t.Errorf("rank %d: data %d: got %v, want %v", w.Rank(), d, got[d], want[d])
-						}
+						t.Error(err)
 					}
 				})
 			}

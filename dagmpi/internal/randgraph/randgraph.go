@@ -210,3 +210,20 @@ func SameBits(a, b []float64) bool {
 	}
 	return true
 }
+
+// Check runs the spec on this rank and compares, bit for bit, the data
+// whose Fetch root is this rank (data d goes to rank d mod size) with
+// the sequential reference. It returns the first difference or error.
+func (s *Spec) Check(rt *dagmpi.Runtime, prune bool) error {
+	want := s.Sequential()
+	got, err := s.Run(rt, prune)
+	if err != nil {
+		return err
+	}
+	for d := range got {
+		if d%rt.Size() == rt.Rank() && !SameBits(got[d], want[d]) {
+			return fmt.Errorf("rank %d: data %d: got %v, want %v", rt.Rank(), d, got[d], want[d])
+		}
+	}
+	return nil
+}
