@@ -105,20 +105,10 @@ func run(e *lademo.Env, algo string, R int) (*lademo.Result, error) {
 	if algo == "2.5d" {
 		call = bc.Gemm25D
 	}
-	s0 := rt.Stats()
 	res.Seconds, err = e.Time(func() error { return call(blas.NoTrans, blas.NoTrans, alpha, a, b, beta, c) })
 	if err != nil {
 		return nil, err
 	}
-	sent := []float64{float64(rt.Stats().BytesSent - s0.BytesSent)}
-	tot, mx := []float64{0}, []float64{0}
-	if err := mpi.Allreduce(w, sent, tot, mpi.Sum); err != nil {
-		return nil, err
-	}
-	if err := mpi.Allreduce(w, sent, mx, mpi.Max); err != nil {
-		return nil, err
-	}
-	res.Extra["bytes_sent"], res.Extra["bytes_sent_max_rank"] = int64(tot[0]), int64(mx[0])
 	if e.Flags.Check {
 		res.Checked = true
 		if res.Residual, err = residual(rt, w, a, b, c, x, c0x, alpha, beta, nrm); err != nil {

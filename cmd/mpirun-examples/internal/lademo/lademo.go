@@ -68,6 +68,10 @@ type Split struct {
 	Compute float64 `json:"compute_s"`
 	Comm    float64 `json:"comm_s"`
 	Idle    float64 `json:"idle_s"`
+	// Bytes the runtime sent during the timed part: all ranks together, and
+	// the rank that sent most.
+	BytesSent        int64 `json:"bytes_sent"`
+	BytesSentMaxRank int64 `json:"bytes_sent_max_rank"`
 }
 
 // Result is what a body reports. Seconds and Flops give our rate; the
@@ -354,7 +358,7 @@ func (e *Env) Time(f func() error) (float64, error) {
 	// Idle is the rest of the wall time of the mean worker (the Stats idle
 	// counter is credited when a worker wakes, so it may include time before
 	// the run).
-	loc := []float64{dt, bad, busy, (s1.Comm - s0.Comm).Seconds(), max(dt-busy, 0)}
+	loc := []float64{dt, bad, busy, (s1.Comm - s0.Comm).Seconds(), max(dt-busy, 0), float64(s1.BytesSent - s0.BytesSent)}
 	mx := make([]float64, len(loc))
 	sum := make([]float64, len(loc))
 	if err := mpi.Allreduce(e.Comm, loc, mx, mpi.Max); err != nil {
@@ -370,7 +374,7 @@ func (e *Env) Time(f func() error) (float64, error) {
 		return 0, errors.New("the routine failed on another rank")
 	}
 	n := float64(e.Size)
-	e.split = Split{Compute: sum[2] / n, Comm: sum[3] / n, Idle: sum[4] / n}
+	e.split = Split{Compute: sum[2] / n, Comm: sum[3] / n, Idle: sum[4] / n, BytesSent: int64(sum[5]), BytesSentMaxRank: int64(mx[5])}
 	return mx[0], nil
 }
 
