@@ -220,7 +220,8 @@ func submitPotrf(uplo blas.Uplo, a *Matrix, failed *atomic.Int64) error {
 					return err
 				}
 			}
-			for i := j + 1; i < nt; i++ {
+			start, step := updateRange(a, uplo, j, k)
+			for i := start; i < nt; i += step {
 				if err := submitUpdate(a, uplo, i, j, k, cholPrio(nt, k, p), skip); err != nil {
 					return err
 				}
@@ -268,6 +269,52 @@ func submitSyrk(a *Matrix, uplo blas.Uplo, jj, pj tileRef, prio int, skip func()
 		kernels.Syrk(uplo, trans, n, a.nb, -1, x, ldx, 1, c, ldc)
 		return nil
 	})
+}
+
+// updateRange returns the i of step k's GEMM updates in block column (lower)
+// or row (upper) j that this rank must consider: every i > j, or, with a
+// pruned Runtime over a Cyclic2D, only those whose task this rank runs or
+// sends a tile to (an arithmetic progression, or none), so that a rank's
+// graph build costs its own tasks plus O(nt²) rather than the whole O(nt³)
+// loop. Left-out updates need no ProducedOn: each tile is only ever written
+// by its owner (owner computes), so its location never changes, and a rank
+// that does not own a tile reads it only in its final version.
+func updateRange(a *Matrix, uplo blas.Uplo, j, k int) (start, step int) {
+	nt := a.nt
+	d, ok := a.dist.(Cyclic2D)
+	if !a.rt.Pruned() || !ok {
+		return j + 1, 1
+	}
+	me := a.rt.Rank()
+	if me >= d.Size() {
+		return nt, 1 // not on the grid: no tiles, no tasks
+	}
+	p, q := d.Grid()
+	rsrc, csrc := d.Source()
+	prow, pcol := d.Coords(me)
+	row := func(i int) int { return (rsrc + i) % p }
+	col := func(i int) int { return (csrc + i) % q }
+	first := func(from, want, n, src int) int { // first i >= from with (src+i) mod n == want
+		return from + ((want-(src+from)%n)%n+n)%n
+	}
+	if uplo == blas.Lower {
+		// w = (i, j), x = (i, k) vary with i; y = (j, k) is fixed.
+		if d.Owner(j, k) == me {
+			return j + 1, 1
+		}
+		if col(j) == pcol || col(k) == pcol {
+			return first(j+1, prow, p, rsrc), p
+		}
+		return nt, 1
+	}
+	// Upper: w = (j, i), y = (k, i) vary with i; x = (k, j) is fixed.
+	if d.Owner(k, j) == me {
+		return j + 1, 1
+	}
+	if row(j) == prow || row(k) == prow {
+		return first(j+1, pcol, q, csrc), q
+	}
+	return nt, 1
 }
 
 // submitUpdate submits step k's GEMM update of tile (i, j), i > j > k, of
