@@ -18,7 +18,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -28,6 +27,7 @@ import (
 	"strings"
 
 	"github.com/spmd-go/spmd/dagmpi"
+	"github.com/spmd-go/spmd/dagmpi/mux"
 	"github.com/spmd-go/spmd/dagmpi/onesided"
 	"github.com/spmd-go/spmd/dagmpi/p2p"
 	"github.com/spmd-go/spmd/mpi"
@@ -245,94 +245,14 @@ func putFlush(w *mpi.Comm, win *rma.Window[byte], buf []byte, iters int) (float6
 }
 
 // transportPingPong bounces a message through a dagmpi Transport, polling
-// Progress hot: one-way microseconds.
+// Progress hot (mux.PingPong), after a barrier: one-way microseconds.
 func transportPingPong(w *mpi.Comm, tr dagmpi.Transport, buf, rbuf []byte, iters int) (float64, error) {
-	me := w.Rank()
-	peer := 1 - me
-	var done []dagmpi.Completion
-	// Completions of sends are collected lazily: a send id is odd, a
-	// receive id even, and only the receive is waited for; the send's
-	// completion arrives in some later Progress.
-	pendingSends := 0
-	drain := func() error {
-		for pendingSends > 0 {
-			var err error
-			done, err = tr.Progress(done[:0])
-			if err != nil {
-				return err
-			}
-			for _, c := range done {
-				if c.Err != nil {
-					return c.Err
-				}
-				if c.ID%2 == 1 {
-					pendingSends--
-				}
-			}
-		}
-		return nil
-	}
-	waitRecv := func(id uint64) error {
-		for {
-			var err error
-			done, err = tr.Progress(done[:0])
-			if err != nil {
-				return err
-			}
-			got := false
-			for _, c := range done {
-				if c.Err != nil {
-					return c.Err
-				}
-				if c.ID%2 == 1 {
-					pendingSends--
-				}
-				if c.ID == id {
-					got = true
-				}
-			}
-			if got {
-				return nil
-			}
-		}
-	}
 	if err := mpi.Barrier(w); err != nil {
 		return 0, err
 	}
-	tag := 7
-	t0 := mpi.Wtime()
-	for i := 0; i < iters; i++ {
-		sid, rid := uint64(4*i+1), uint64(4*i+2)
-		if me == 0 {
-			if err := tr.Recv(rbuf, peer, tag, rid); err != nil {
-				return 0, err
-			}
-			if err := tr.Send(buf, peer, tag, sid); err != nil {
-				return 0, err
-			}
-			pendingSends++
-			if err := waitRecv(rid); err != nil {
-				return 0, err
-			}
-		} else {
-			if err := tr.Recv(rbuf, peer, tag, rid); err != nil {
-				return 0, err
-			}
-			if err := waitRecv(rid); err != nil {
-				return 0, err
-			}
-			if err := tr.Send(buf, peer, tag, sid); err != nil {
-				return 0, err
-			}
-			pendingSends++
-		}
-	}
-	t := (mpi.Wtime() - t0) * 1e6 / float64(2*iters)
-	if err := drain(); err != nil {
+	d, err := mux.PingPong(tr, w.Rank(), buf, rbuf, iters)
+	if err != nil {
 		return 0, err
 	}
-	if pendingSends != 0 {
-		return 0, errors.New("send completions missing")
-	}
-	return t, nil
+	return d.Seconds() * 1e6 / float64(2*iters), nil
 }

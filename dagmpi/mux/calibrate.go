@@ -25,12 +25,12 @@ func (a *Auto) calibrate(comm *mpi.Comm) error {
 			var t [2]time.Duration
 			for s := range a.sub {
 				// Warm up, then take the best of three short runs.
-				if _, err := pingPong(a.sub[s], comm.Rank(), buf[:n], rbuf[:n], 2); err != nil {
+				if _, err := PingPong(a.sub[s], comm.Rank(), buf[:n], rbuf[:n], 2); err != nil {
 					return fmt.Errorf("mux: calibrating: %w", err)
 				}
 				t[s] = time.Hour
 				for rep := 0; rep < 3; rep++ {
-					d, err := pingPong(a.sub[s], comm.Rank(), buf[:n], rbuf[:n], iters)
+					d, err := PingPong(a.sub[s], comm.Rank(), buf[:n], rbuf[:n], iters)
 					if err != nil {
 						return fmt.Errorf("mux: calibrating: %w", err)
 					}
@@ -72,9 +72,12 @@ func nearest(c int) int {
 	return best
 }
 
-// pingPong bounces buf between ranks 0 and 1 iters times through tr,
-// polling hot, and returns the time of the whole exchange.
-func pingPong(tr dagmpi.Transport, me int, buf, rbuf []byte, iters int) (time.Duration, error) {
+// PingPong bounces buf between ranks 0 and 1 (me is this rank's number,
+// 0 or 1) iters times through tr, polling Progress hot, and returns the
+// time of the whole exchange: 2*iters one-way trips. The auto transport's
+// calibration uses it, and so does bench/xfer. Both ranks call it at once;
+// it leaves no operation pending.
+func PingPong(tr dagmpi.Transport, me int, buf, rbuf []byte, iters int) (time.Duration, error) {
 	const tag = 0
 	peer := 1 - me
 	var done []dagmpi.Completion
