@@ -23,10 +23,9 @@ import (
 	"os"
 	"slices"
 
+	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/exrun"
 	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/moe"
 	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/overlap"
-	"github.com/spmd-go/spmd/dagmpi"
-	"github.com/spmd-go/spmd/dagmpi/mux"
 	"github.com/spmd-go/spmd/mpi"
 )
 
@@ -63,10 +62,7 @@ func main() {
 	flag.IntVar(&c.Dim, "dim", c.Dim, "token width")
 	flag.IntVar(&c.Hidden, "hidden", c.Hidden, "expert hidden width")
 	flag.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the tokens, the router and the weights")
-	workers := flag.Int("workers", 0, "worker goroutines per rank (0: GOMAXPROCS)")
-	transportFlag = flag.String("transport", "", "runtime transport: p2p, rma, collective or auto (default: $SPMD_TRANSPORT, else auto; see dagmpi/mux)")
-	asJSON := flag.Bool("json", false, "print one JSON object on rank 0 instead of text")
-	tracePath := flag.String("trace", "", "write a Chrome/Perfetto trace per rank to PATH.<rank>.json")
+	jf := exrun.Register(flag.CommandLine)
 	flag.Parse()
 	switch *placement {
 	case "static":
@@ -76,7 +72,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "moe: -placement %q: want static or dynamic\n", *placement)
 		os.Exit(2)
 	}
-	if err := run(c, *workers, *asJSON, *tracePath); err != nil {
+	if err := run(c, jf); err != nil {
 		fmt.Fprintln(os.Stderr, "moe:", err)
 		if mpi.Initialized() {
 			mpi.Abort(mpi.World(), 1, "moe: "+err.Error())
@@ -85,10 +81,8 @@ func main() {
 	}
 }
 
-// transportFlag is -transport, read by run.
-var transportFlag = new(string)
-
-func run(c moe.Config, workers int, asJSON bool, tracePath string) error {
+func run(c moe.Config, jf *exrun.Flags) error {
+	asJSON := jf.JSON
 	if err := c.Check(); err != nil {
 		return err
 	}
@@ -99,16 +93,7 @@ func run(c moe.Config, workers int, asJSON bool, tracePath string) error {
 	world := mpi.World()
 	me, p := world.Rank(), world.Size()
 	rec := &overlap.Recorder{}
-	var chrome *dagmpi.ChromeTrace
-	if tracePath != "" {
-		chrome = dagmpi.NewChromeTrace()
-		rec.Next = chrome
-	}
-	opts := []dagmpi.Option{dagmpi.WithObserver(rec)}
-	if workers > 0 {
-		opts = append(opts, dagmpi.WithWorkers(workers))
-	}
-	rt, err := mux.NewRuntime(world, *transportFlag, opts...)
+	rt, trace, err := jf.NewRuntime(world, rec)
 	if err != nil {
 		return err
 	}
@@ -121,18 +106,8 @@ func run(c moe.Config, workers int, asJSON bool, tracePath string) error {
 	if err := rt.Close(); err != nil {
 		return err
 	}
-	if chrome != nil {
-		f, err := os.Create(fmt.Sprintf("%s.%d.json", tracePath, me))
-		if err != nil {
-			return err
-		}
-		_, err = chrome.WriteTo(f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
+	if err := trace.Write(); err != nil {
+		return err
 	}
 	rep.AllSteps, rep.Chunks = res.StepSeconds, res.Chunks
 	s := slices.Clone(res.StepSeconds)

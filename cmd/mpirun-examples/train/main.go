@@ -24,10 +24,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/exrun"
 	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/mlp"
 	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/overlap"
-	"github.com/spmd-go/spmd/dagmpi"
-	"github.com/spmd-go/spmd/dagmpi/mux"
 	"github.com/spmd-go/spmd/mpi"
 )
 
@@ -59,12 +58,9 @@ func main() {
 	flag.IntVar(&c.Samples, "samples", c.Samples, "samples in the synthetic data set")
 	flag.Float64Var(&c.LR, "lr", c.LR, "SGD step size")
 	flag.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the data, the weights and the batch order")
-	workers := flag.Int("workers", 0, "worker goroutines per rank (0: GOMAXPROCS)")
-	transportFlag = flag.String("transport", "", "runtime transport: p2p, rma, collective or auto (default: $SPMD_TRANSPORT, else auto; see dagmpi/mux)")
-	asJSON := flag.Bool("json", false, "print one JSON object on rank 0 instead of text")
-	tracePath := flag.String("trace", "", "write a Chrome/Perfetto trace per rank to PATH.<rank>.json")
+	jf := exrun.Register(flag.CommandLine)
 	flag.Parse()
-	if err := run(c, *workers, *asJSON, *tracePath); err != nil {
+	if err := run(c, jf); err != nil {
 		fmt.Fprintln(os.Stderr, "train:", err)
 		if mpi.Initialized() {
 			mpi.Abort(mpi.World(), 1, "train: "+err.Error())
@@ -73,10 +69,8 @@ func main() {
 	}
 }
 
-// transportFlag is -transport, read by run.
-var transportFlag = new(string)
-
-func run(c mlp.Config, workers int, asJSON bool, tracePath string) error {
+func run(c mlp.Config, jf *exrun.Flags) error {
+	asJSON := jf.JSON
 	if err := c.Check(); err != nil {
 		return err
 	}
@@ -87,16 +81,7 @@ func run(c mlp.Config, workers int, asJSON bool, tracePath string) error {
 	world := mpi.World()
 	me := world.Rank()
 	rec := &overlap.Recorder{Compute: mlp.ComputeNames}
-	var chrome *dagmpi.ChromeTrace
-	if tracePath != "" {
-		chrome = dagmpi.NewChromeTrace()
-		rec.Next = chrome
-	}
-	opts := []dagmpi.Option{dagmpi.WithObserver(rec)}
-	if workers > 0 {
-		opts = append(opts, dagmpi.WithWorkers(workers))
-	}
-	rt, err := mux.NewRuntime(world, *transportFlag, opts...)
+	rt, trace, err := jf.NewRuntime(world, rec)
 	if err != nil {
 		return err
 	}
@@ -126,18 +111,8 @@ func run(c mlp.Config, workers int, asJSON bool, tracePath string) error {
 	slices.Sort(s)
 	rep.MedianEpochS = s[len(s)/2]
 
-	if chrome != nil {
-		f, err := os.Create(fmt.Sprintf("%s.%d.json", tracePath, me))
-		if err != nil {
-			return err
-		}
-		if _, err := chrome.WriteTo(f); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
-			return err
-		}
+	if err := trace.Write(); err != nil {
+		return err
 	}
 	all, err := gatherEvents(world, rec.Events())
 	if err != nil {
