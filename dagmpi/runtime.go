@@ -70,6 +70,18 @@ type ctlReq struct {
 	out   []uint64
 }
 
+// NewOwned is New with WithOwnedTransport: the Runtime owns tr and its
+// Close closes tr. If New fails, NewOwned closes tr itself, so a transport
+// constructor followed by NewOwned leaks nothing either way.
+func NewOwned(tr Transport, opts ...Option) (*Runtime, error) {
+	rt, err := New(tr, append(opts[:len(opts):len(opts)], WithOwnedTransport())...)
+	if err != nil {
+		tr.Close()
+		return nil, err
+	}
+	return rt, nil
+}
+
 // New creates this rank's Runtime over tr. It is local: it makes no
 // transport call. The Runtime must be the only user of tr (for MPI: a
 // communicator duplicated for it). Unless WithOwnedTransport is given, the

@@ -86,12 +86,7 @@ func NewRuntime(comm *mpi.Comm, name string, opts ...dagmpi.Option) (*dagmpi.Run
 	if err != nil {
 		return nil, err
 	}
-	rt, err := dagmpi.New(tr, append(opts, dagmpi.WithOwnedTransport())...)
-	if err != nil {
-		tr.Close()
-		return nil, err
-	}
-	return rt, nil
+	return dagmpi.NewOwned(tr, opts...)
 }
 
 // classes is the number of size classes: class c holds sizes with

@@ -185,12 +185,7 @@ func NewRuntime(comm *mpi.Comm, cfg Config, opts ...dagmpi.Option) (*dagmpi.Runt
 	if err != nil {
 		return nil, err
 	}
-	rt, err := dagmpi.New(tr, append(opts[:len(opts):len(opts)], dagmpi.WithOwnedTransport())...)
-	if err != nil {
-		tr.Close()
-		return nil, err
-	}
-	return rt, nil
+	return dagmpi.NewOwned(tr, opts...)
 }
 
 // Rank implements dagmpi.Transport.

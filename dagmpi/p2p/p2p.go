@@ -228,10 +228,5 @@ func NewRuntime(comm *mpi.Comm, opts ...dagmpi.Option) (*dagmpi.Runtime, error) 
 	if err != nil {
 		return nil, err
 	}
-	rt, err := dagmpi.New(tr, append(opts[:len(opts):len(opts)], dagmpi.WithOwnedTransport())...)
-	if err != nil {
-		tr.Close()
-		return nil, err
-	}
-	return rt, nil
+	return dagmpi.NewOwned(tr, opts...)
 }
