@@ -23,18 +23,13 @@ type tileRef struct {
 // version lives. Callers check it before building the task's closure, so
 // a left-out task costs no allocation.
 func prunedOut(w tileRef, rs ...tileRef) (bool, error) {
-	rt := w.m.rt
-	if !rt.Pruned() {
-		return false, nil
-	}
-	me, owner := rt.Rank(), w.m.Owner(w.i, w.j)
-	if owner == me {
-		return false, nil
-	}
+	owner := w.m.Owner(w.i, w.j)
+	from := make([]int, 0, 4) // stays on the stack
 	for _, r := range rs {
-		if r.m.Owner(r.i, r.j) == me {
-			return false, nil
-		}
+		from = append(from, r.m.Owner(r.i, r.j))
+	}
+	if w.m.involved(owner, from...) {
+		return false, nil
 	}
 	return true, w.m.Tile(w.i, w.j).ProducedOn(owner)
 }
