@@ -79,8 +79,13 @@
 // it dozes for 20ms, polling every ~50µs with nanosleep, and then sleeps
 // WithPollInterval (1ms) between polls. (Go timers round sleeps below a
 // millisecond up to about a millisecond; two ranks waiting on each other
-// with timer sleeps lose that millisecond on every message.) Idle workers
-// spin 20µs, then park on a condition variable.
+// with timer sleeps lose that millisecond on every message.) While every
+// worker is running a task body, it does not spin or doze at all: it sleeps
+// WithPollInterval between polls (a message arriving then could not be
+// used before a worker is free, and polling would take the CPU from the
+// workers: under mpirun a rank is bound to its cores), and a worker that
+// runs out of work, or a task that queues a transfer, wakes it at once.
+// Idle workers spin 20µs, then park on a condition variable.
 //
 // The progress goroutine is not locked to an OS thread: an MPI transport
 // needs MPI_THREAD_SERIALIZED or MULTIPLE (package p2p checks this).

@@ -70,6 +70,7 @@ func (rt *Runtime) progress() {
 		clear(rt.xfer)
 		rt.xfer = rt.xfer[:0]
 		pn, pend := rt.progressN, rt.pending
+		allBusy := rt.busy >= rt.cfg.workers
 		rt.mu.Unlock()
 
 		worked := false
@@ -127,6 +128,24 @@ func (rt *Runtime) progress() {
 		// microseconds, and Go timers below a millisecond sleep about a
 		// millisecond), then sleep until woken or the poll interval ends.
 		if p.out > 0 {
+			if allBusy && rt.waker == nil {
+				// Every worker is running a task body: a message that
+				// arrives now could not be used before one of them
+				// finishes, and polling would take the CPU from them
+				// (under mpirun a rank is bound to one core). Sleep for
+				// the poll interval, or until a worker runs out of work
+				// or a finished task queues a transfer (kick).
+				rt.busySleep.Store(true)
+				timer.Reset(rt.cfg.poll)
+				select {
+				case <-rt.wake:
+					active = time.Now()
+				case <-timer.C:
+				}
+				rt.busySleep.Store(false)
+				stopTimer(timer)
+				continue
+			}
 			if now.Sub(active) < rt.cfg.spin {
 				if rt.waker != nil {
 					select {

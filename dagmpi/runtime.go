@@ -54,6 +54,7 @@ type Runtime struct {
 	free      []*op
 
 	wake      chan struct{} // wakes the progress goroutine
+	busySleep atomic.Bool   // the progress goroutine sleeps because every worker is busy
 	ctlReq    chan ctlReq
 	progEnd   chan struct{} // closed when the progress goroutine returns
 	wg        sync.WaitGroup
@@ -341,6 +342,12 @@ func (rt *Runtime) worker(id int) {
 	for {
 		for rt.ready.len() == 0 && !rt.stopping && rt.err == nil {
 			rt.mu.Unlock()
+			// The progress goroutine may be sleeping because every
+			// worker was busy: with one of them out of work, it polls
+			// again.
+			if rt.busySleep.Load() {
+				rt.kick()
+			}
 			if rt.spin() {
 				rt.mu.Lock()
 				continue
