@@ -326,11 +326,12 @@ func updateRange(a *Matrix, uplo blas.Uplo, j, k int) (start, step int) {
 // sbcUpdates calls f, in increasing order, for the i of step k's GEMM
 // updates in block column (lower) or row (upper) j that this rank must
 // consider with a pruned Runtime over an SBC distribution: every i > j if
-// the rank owns the fixed panel tile L(j,k) (U(k,j)), otherwise only the i
-// whose residue i mod r is one of the rank's, since the task writes tile
-// (i, j) and reads tile (i, k) (or their transposes), and the rank holds
-// neither unless it holds block row i. That is two tiles of every r, so a
-// rank's graph build costs its own tasks plus O(nt²) as with updateRange.
+// the rank owns the fixed panel tile L(j,k) (U(k,j)); otherwise the task
+// must write tile (i, j) or read tile (i, k) (or their transposes) on this
+// rank, which needs j mod r or k mod r among the rank's residues (else
+// none) and i mod r among them (two block rows of every r). The loop thus
+// visits about 4/r of the (j, k) pairs and 2/r of the i, O(nt³/P) in all,
+// near the rank's own share, as updateRange does for Cyclic2D.
 func sbcUpdates(a *Matrix, d SBC, j, k int, f func(i int) error) error {
 	nt := a.nt
 	me := a.rt.Rank()
@@ -343,6 +344,9 @@ func sbcUpdates(a *Matrix, d SBC, j, k int, f func(i int) error) error {
 				return err
 			}
 		}
+		return nil
+	}
+	if !d.Holds(me, j) && !d.Holds(me, k) {
 		return nil
 	}
 	ra, rb := d.Residues(me)
