@@ -215,6 +215,16 @@ func submitPotrf(uplo blas.Uplo, a *Matrix, failed *atomic.Int64) error {
 					return err
 				}
 			}
+			if a.rt.Pruned() {
+				if d, ok := a.dist.(SBC); ok {
+					if err := sbcUpdates(a, d, j, k, func(i int) error {
+						return submitUpdate(a, uplo, i, j, k, cholPrio(nt, k, p), skip)
+					}); err != nil {
+						return err
+					}
+					continue
+				}
+			}
 			start, step := updateRange(a, uplo, j, k)
 			for i := start; i < nt; i += step {
 				if err := submitUpdate(a, uplo, i, j, k, cholPrio(nt, k, p), skip); err != nil {
@@ -269,7 +279,8 @@ func submitSyrk(a *Matrix, uplo blas.Uplo, jj, pj tileRef, prio int, skip func()
 // updateRange returns the i of step k's GEMM updates in block column (lower)
 // or row (upper) j that this rank must consider: every i > j, or, with a
 // pruned Runtime over a Cyclic2D, only those whose task this rank runs or
-// sends a tile to (an arithmetic progression, or none), so that a rank's
+// sends a tile to (an arithmetic progression, or none; sbcUpdates does the
+// same for SBC), so that a rank's
 // graph build costs its own tasks plus O(nt²) rather than the whole O(nt³)
 // loop. Left-out updates need no ProducedOn: each tile is only ever written
 // by its owner (owner computes), so its location never changes, and a rank
@@ -310,6 +321,46 @@ func updateRange(a *Matrix, uplo blas.Uplo, j, k int) (start, step int) {
 		return first(j+1, pcol, q, csrc), q
 	}
 	return nt, 1
+}
+
+// sbcUpdates calls f, in increasing order, for the i of step k's GEMM
+// updates in block column (lower) or row (upper) j that this rank must
+// consider with a pruned Runtime over an SBC distribution: every i > j if
+// the rank owns the fixed panel tile L(j,k) (U(k,j)); otherwise the task
+// must write tile (i, j) or read tile (i, k) (or their transposes) on this
+// rank, which needs j mod r or k mod r among the rank's residues (else
+// none) and i mod r among them (two block rows of every r). The loop thus
+// visits about 4/r of the (j, k) pairs and 2/r of the i, O(nt³/P) in all,
+// near the rank's own share, as updateRange does for Cyclic2D.
+func sbcUpdates(a *Matrix, d SBC, j, k int, f func(i int) error) error {
+	nt := a.nt
+	me := a.rt.Rank()
+	if me >= d.Size() {
+		return nil // not in the distribution: no tiles, no tasks
+	}
+	if d.Owner(j, k) == me {
+		for i := j + 1; i < nt; i++ {
+			if err := f(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if !d.Holds(me, j) && !d.Holds(me, k) {
+		return nil
+	}
+	ra, rb := d.Residues(me)
+	r := d.R()
+	for base := (j + 1) / r * r; base < nt; base += r {
+		for _, c := range [2]int{ra, rb} {
+			if i := base + c; i > j && i < nt {
+				if err := f(i); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // submitUpdate submits step k's GEMM update of tile (i, j), i > j > k, of

@@ -76,6 +76,48 @@
 //     at (prow, pcol) of layer l is l*P*Q + Cyclic2D.Rank(prow, pcol), so
 //     layer 0 is ranks 0 to P*Q-1. Owner returns the copy on layer 0, Owners
 //     all R copies (layer 0 first); LocalBlock is the same on every layer.
+//   - SBC (NewSBC, SBCForRanks): the symmetric block-cyclic distribution
+//     for symmetric matrices, drawn below.
+//
+// # Symmetric block-cyclic (SBC)
+//
+// A Cholesky factorization sends each panel tile L(i, k) to the ranks that
+// hold block row i or block column i of the trailing triangle. On a P x Q
+// grid that is P + Q - 1 ranks, about 2 sqrt(P Q). SBC (Beaumont,
+// Eyraud-Dubois, Langou, Vérité, SC'22) deals the tiles by an r x r
+// pattern in which every rank holds two pattern rows and the same two
+// pattern columns, its residues {a, b}: tile (i, j) and tile (j, i) have
+// the same owner, and a block row and column live on r-1 ranks (basic
+// variant, r(r-1)/2 ranks) or r ranks (extended, r²/2 ranks), about
+// sqrt(2 P): sqrt(2) fewer bytes for large P.
+//
+// Basic variant, r = 3, 3 ranks: rank 0 holds residues {0,1}, rank 1 {0,2},
+// rank 2 {1,2}. Off-diagonal pattern cell (a, b) belongs to rank {a, b};
+// diagonal cell (c, c), marked d_c, rotates among the r-1 ranks holding c:
+// in pattern copy (I, J) = (i / r, j / r) it goes to the t-th of them,
+// t = max(I, J) mod (r-1). A 7 x 7 tile matrix (copies of the pattern
+// marked by the rules):
+//
+//	pattern        d0 on {0, 1}     owner of tile (i, j)
+//	   b=0 b=1 b=2  d1 on {0, 2}          j=0  1  2  3  4  5  6
+//	a=0 d0  0   1   d2 on {1, 2}     i=0    0  0  1 |1  0  1 |0
+//	a=1 0   d1  2                    i=1    0  0  2 |0  2  2 |0
+//	a=2 1   2   d2                   i=2    1  2  1 |1  2  2 |1
+//	                                        ---------+--------+--
+//	                                 i=3    1  0  1 |1  0  1 |0
+//	                                 i=4    0  2  2 |0  2  2 |0
+//	                                 i=5    1  2  2 |1  2  2 |1
+//	                                        ---------+--------+--
+//	                                 i=6    0  0  1 |0  0  1 |0
+//
+// Every tile of block row and column 4 (residue 1) is on rank 0 or rank 2;
+// a 1 x 3 or 3 x 1 grid would spread it over all three. The extended
+// variant adds r/2 ranks, rank r(r-1)/2 + c holding the diagonal cells
+// (2c, 2c) and (2c+1, 2c+1) of every copy; with r = 2 (2 ranks) rank 0
+// holds the tiles with i + j odd, rank 1 those with i + j even. A rank's
+// tiles sit on a local grid of its residues' block rows and columns, with
+// holes (LocalBlocks gives its bounding size). SBC is not a ScaLAPACK
+// layout: Local, SetLocal and Desc need a Cyclic2D.
 //
 // # Global and local indices
 //

@@ -9,16 +9,20 @@ import (
 	"github.com/spmd-go/spmd/dagmpi"
 )
 
-// Trsm solves op(A) X = alpha B for X, overwriting B, as BLAS DTRSM with
-// side blas.Left: A is an n x n triangular matrix (uplo, diag) with square
-// nb x nb tiles, op(A) is A or Aᵀ as trans says, and B is n x nrhs with
-// row block size nb (any column block size). It is collective and only
-// submits tasks (tile TRSM and GEMM, owner computes on B's tiles); Wait or
-// Gather order after them. Side blas.Right is not implemented yet and
-// returns an error.
+// Trsm solves op(A) X = alpha B (side blas.Left) or X op(A) = alpha B
+// (side blas.Right) for X, overwriting B, as BLAS DTRSM: A is an n x n
+// triangular matrix (uplo, diag) with square nb x nb tiles and op(A) is A
+// or Aᵀ as trans says (blas.ConjTrans is blas.Trans). With side blas.Left,
+// B is n x nrhs with row block size nb (any column block size); with
+// blas.Right, B is m x n with column block size nb (any row block size).
+//
+// It is collective and only submits tasks (a tile TRSM per tile of B's
+// block row (Left) or block column (Right) being solved, then the GEMM
+// updates of the rows or columns still to solve, owner computes on B's
+// tiles; pruned like the other routines); Wait or Gather order after them.
 func Trsm(side blas.Side, uplo blas.Uplo, trans blas.Transpose, diag blas.Diag, alpha float64, a, b *Matrix) error {
-	if side != blas.Left {
-		return fmt.Errorf("blockcyclic: Trsm: side %q: only blas.Left is implemented", rune(side))
+	if side != blas.Left && side != blas.Right {
+		return fmt.Errorf("blockcyclic: Trsm: side %q: want blas.Left or blas.Right", rune(side))
 	}
 	if err := checkUplo("Trsm", uplo); err != nil {
 		return err
@@ -38,12 +42,19 @@ func Trsm(side blas.Side, uplo blas.Uplo, trans blas.Transpose, diag blas.Diag, 
 	if b.rt != a.rt {
 		return fmt.Errorf("blockcyclic: Trsm: A and B belong to different Runtimes")
 	}
-	if b.m != a.n || b.mb != a.nb {
-		return fmt.Errorf("blockcyclic: Trsm: A is %d x %d in %d x %d tiles, B is %d x %d in %d x %d tiles: B needs %d rows in blocks of %d",
+	if side == blas.Left && (b.m != a.n || b.mb != a.nb) {
+		return fmt.Errorf("blockcyclic: Trsm: side Left: A is %d x %d in %d x %d tiles, B is %d x %d in %d x %d tiles: B needs %d rows in blocks of %d",
+			a.m, a.n, a.mb, a.nb, b.m, b.n, b.mb, b.nb, a.n, a.nb)
+	}
+	if side == blas.Right && (b.n != a.n || b.nb != a.nb) {
+		return fmt.Errorf("blockcyclic: Trsm: side Right: A is %d x %d in %d x %d tiles, B is %d x %d in %d x %d tiles: B needs %d columns in blocks of %d",
 			a.m, a.n, a.mb, a.nb, b.m, b.n, b.mb, b.nb, a.n, a.nb)
 	}
 	if trans == blas.ConjTrans {
 		trans = blas.Trans
+	}
+	if side == blas.Right {
+		return trsmRight(uplo, trans, diag, alpha, a, b)
 	}
 	mt := a.nt
 	// Forward substitution for L X = B and Uᵀ X = B, backward for the others.
@@ -92,6 +103,68 @@ func Trsm(side blas.Side, uplo blas.Uplo, trans blas.Transpose, diag blas.Diag, 
 					m, n := b.TileDims(i, j)
 					kk, _ := b.TileDims(k, j)
 					kernels.Gemm(ta, blas.NoTrans, m, n, kk, -1, av, lda, xv, ldx, la, c, ldc)
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// trsmRight solves X op(A) = alpha B block column by block column: X U = B
+// and X Lᵀ = B go forward (column k needs the columns before it), X L = B
+// and X Uᵀ = B backward. Step s solves block column k = step(s) with a tile
+// TRSM on each tile of B's column k (scaling by alpha at the first step),
+// then updates every column i still to solve:
+// B(:,i) = lalpha B(:,i) - X(:,k) op(A)(k,i).
+func trsmRight(uplo blas.Uplo, trans blas.Transpose, diag blas.Diag, alpha float64, a, b *Matrix) error {
+	nt := a.nt
+	forward := (uplo == blas.Upper) == (trans == blas.NoTrans)
+	step := func(s int) int {
+		if forward {
+			return s
+		}
+		return nt - 1 - s
+	}
+	for s := 0; s < nt; s++ {
+		k := step(s)
+		lalpha := 1.0
+		if s == 0 {
+			lalpha = alpha
+		}
+		kk := tileRef{a, k, k}
+		for j := 0; j < b.mt; j++ {
+			w := tileRef{b, j, k}
+			la := lalpha
+			if err := submitTile(w, []tileRef{kk}, 2*(nt-s)+1, "trsm", func(t *dagmpi.Task) error {
+				x, ldx := w.buf(t)
+				l, ldl := kk.buf(t)
+				m, n := b.TileDims(j, k)
+				kernels.Trsm(blas.Right, uplo, trans, diag, m, n, la, l, ldl, x, ldx)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		for s2 := s + 1; s2 < nt; s2++ {
+			i := step(s2)
+			// op(A)(k,i) is A(k,i), or A(i,k)ᵀ.
+			ar, ta := tileRef{a, k, i}, blas.NoTrans
+			if trans == blas.Trans {
+				ar, ta = tileRef{a, i, k}, blas.Trans
+			}
+			for j := 0; j < b.mt; j++ {
+				w, x := tileRef{b, j, i}, tileRef{b, j, k}
+				la := lalpha
+				if err := submitTile(w, []tileRef{x, ar}, 2*(nt-s), "trsm-gemm", func(t *dagmpi.Task) error {
+					c, ldc := w.buf(t)
+					xv, ldx := x.buf(t)
+					av, lda := ar.buf(t)
+					m, n := b.TileDims(j, i)
+					_, kk := b.TileDims(j, k)
+					kernels.Gemm(blas.NoTrans, ta, m, n, kk, -1, xv, ldx, av, lda, la, c, ldc)
 					return nil
 				}); err != nil {
 					return err

@@ -56,6 +56,9 @@ func Layouts(size, mt, nt int) []bc.Distribution {
 		must(bc.NewCyclic1D(size, bc.ByCols, size-1)),
 		must(bc.NewBlock2D(1, size, bc.ColMajor, mt, nt)),
 	)
+	for _, d := range SBCs(size) {
+		out = append(out, d)
+	}
 	return out
 }
 

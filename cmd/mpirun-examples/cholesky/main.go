@@ -9,6 +9,13 @@
 //	go build -tags scalapack -o bin/cholesky ./cmd/mpirun-examples/cholesky
 //	scripts/mpirun.sh -np 2 bin/cholesky -n 8192 -nb 384 -scalapack -scalapack-nb 128
 //
+// -dist sbc factors the matrix on the symmetric block-cyclic distribution
+// (blockcyclic.SBC over all the ranks: 1, 2, 3, 6, 8, 10, ... ranks) instead
+// of the P x Q grid; -dist both runs SBC first, then the grid, in the same
+// job, and reports the bytes each sent (JSON extra: sbc_*):
+//
+//	scripts/mpirun.sh -np 3 bin/cholesky -n 4096 -dist both -json
+//
 // The matrix is generated in place, tile by tile, from a hash of (i, j):
 // a symmetric matrix with entries in [-0.5, 0.5) plus N on the diagonal.
 package main
@@ -29,7 +36,10 @@ import (
 	"github.com/spmd-go/spmd/mpi"
 )
 
-var upper = flag.Bool("upper", false, "factor the upper triangle (A = Uᵀ U) instead of the lower (A = L Lᵀ)")
+var (
+	upper = flag.Bool("upper", false, "factor the upper triangle (A = Uᵀ U) instead of the lower (A = L Lᵀ)")
+	dist  = flag.String("dist", "cyclic2d", "distribution of A: cyclic2d (the P x Q grid), sbc (symmetric block-cyclic over all ranks) or both (SBC, then the grid, bytes sent side by side)")
+)
 
 func main() {
 	lademo.Main("potrf", 4096, 384, run)
@@ -62,25 +72,53 @@ func run(e *lademo.Env) (*lademo.Result, error) {
 		uplo = blas.Upper
 	}
 	gen := element(n)
-	a, err := blockcyclic.NewMatrixFunc(e.RT, n, n, nb, nb, e.Dist, gen)
-	if err != nil {
-		return nil, err
-	}
-	if err := e.RT.Wait(); err != nil {
-		return nil, err
+	if *dist != "cyclic2d" && *dist != "sbc" && *dist != "both" {
+		return nil, fmt.Errorf("-dist %q: want cyclic2d, sbc or both", *dist)
 	}
 	res := &lademo.Result{Routine: "potrf", Flops: float64(n) * float64(n) * float64(n) / 3}
-	secs, err := e.Time(func() error { return blockcyclic.Potrf(uplo, a) })
-	if err != nil {
-		return nil, err
-	}
-	res.Seconds = secs
-	if f.Check {
-		r, err := residual(e, uplo, a, gen)
+	extra := map[string]any{"uplo": uploName(uplo), "dist": *dist}
+	var sbcLine string
+	if *dist != "cyclic2d" {
+		d, err := blockcyclic.SBCForRanks(e.Size)
+		if err != nil {
+			return nil, fmt.Errorf("-dist %s: %w", *dist, err)
+		}
+		secs, r, err := factor(e, uplo, d, gen)
 		if err != nil {
 			return nil, err
 		}
-		res.Residual, res.Checked = r, true
+		if *dist == "sbc" {
+			res.Seconds, res.Residual, res.Checked = secs, r, f.Check
+			extra["sbc_r"], extra["sbc_extended"] = d.R(), d.Extended()
+		} else {
+			sp := e.LastSplit()
+			extra["sbc_r"], extra["sbc_extended"] = d.R(), d.Extended()
+			extra["sbc_seconds"], extra["sbc_gflops"] = secs, res.Flops/secs/1e9
+			extra["sbc_bytes_sent"], extra["sbc_bytes_sent_max_rank"] = sp.BytesSent, sp.BytesSentMaxRank
+			if f.Check {
+				extra["sbc_residual"] = r
+			}
+			variant := "basic"
+			if d.Extended() {
+				variant = "extended"
+			}
+			sbcLine = fmt.Sprintf("SBC (%s, r=%d): %.3f s  %.1f GFLOP/s  residual %.3g; bytes sent %d (all ranks), %d (busiest rank)",
+				variant, d.R(), secs, res.Flops/secs/1e9, r, sp.BytesSent, sp.BytesSentMaxRank)
+		}
+	}
+	if *dist != "sbc" {
+		secs, r, err := factor(e, uplo, e.Dist, gen)
+		if err != nil {
+			return nil, err
+		}
+		res.Seconds, res.Residual, res.Checked = secs, r, f.Check
+	}
+	if sbcLine != "" && e.Rank == 0 && !f.JSON {
+		sp := e.LastSplit()
+		p, q := e.Dist.Grid()
+		fmt.Println(sbcLine)
+		fmt.Printf("2D %d x %d: bytes sent %d (all ranks), %d (busiest rank); SBC / 2D = %.2f\n",
+			p, q, sp.BytesSent, sp.BytesSentMaxRank, float64(extra["sbc_bytes_sent"].(int64))/float64(max(sp.BytesSent, 1)))
 	}
 	if f.ScaLAPACK {
 		snb := f.ScaNB
@@ -93,8 +131,32 @@ func run(e *lademo.Env) (*lademo.Result, error) {
 		}
 		res.ScaLAPACKSeconds, res.ScaLAPACKNB, res.ScaLAPACKResid = secs, snb, r
 	}
-	res.Extra = map[string]any{"uplo": uploName(uplo)}
+	res.Extra = extra
 	return res, nil
+}
+
+// factor generates the matrix on dist, times Potrf on it and returns the
+// time and, with -check, the residual (NaN without).
+func factor(e *lademo.Env, uplo blas.Uplo, dist blockcyclic.Distribution, gen func(i, j int) float64) (float64, float64, error) {
+	n, nb := e.Flags.N, e.Flags.NB
+	a, err := blockcyclic.NewMatrixFunc(e.RT, n, n, nb, nb, dist, gen)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := e.RT.Wait(); err != nil {
+		return 0, 0, err
+	}
+	secs, err := e.Time(func() error { return blockcyclic.Potrf(uplo, a) })
+	if err != nil {
+		return 0, 0, err
+	}
+	r := math.NaN()
+	if e.Flags.Check {
+		if r, err = residual(e, uplo, a, gen); err != nil {
+			return 0, 0, err
+		}
+	}
+	return secs, r, nil
 }
 
 func uploName(u blas.Uplo) string {
