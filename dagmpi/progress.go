@@ -30,6 +30,7 @@ type pump struct {
 	ops      []*op                 // scratch for complete
 	task     Task                  // for task bodies run inline
 	noInline time.Time             // no inline run before this time
+	dev      devPump               // transfers of device replicas (device.go)
 }
 
 func (rt *Runtime) progress() {
@@ -87,9 +88,12 @@ func (rt *Runtime) progress() {
 			rt.failTransport(err)
 			return
 		}
-		if p.out > 0 {
+		if p.out > 0 || rt.devBusy() {
 			var err error
 			done, err = rt.tr.Progress(done[:0])
+			if err == nil && rt.devBusy() {
+				done, err = p.devPoll(done, &worked) // device.go
+			}
 			if err != nil {
 				rt.failTransport(err)
 				return
@@ -127,7 +131,7 @@ func (rt *Runtime) progress() {
 		// for a while after the last activity (a reply often comes within
 		// microseconds, and Go timers below a millisecond sleep about a
 		// millisecond), then sleep until woken or the poll interval ends.
-		if p.out > 0 {
+		if p.out > 0 || rt.devBusy() {
 			if allBusy && rt.waker == nil {
 				// Every worker is running a task body: a message that
 				// arrives now could not be used before one of them
@@ -157,7 +161,7 @@ func (rt *Runtime) progress() {
 				continue
 			}
 			sleep := rt.cfg.poll
-			if rt.waker != nil {
+			if rt.waker != nil && !rt.devBusy() {
 				sleep = tick
 			} else if now.Sub(active) < rt.cfg.spin+dozeWindow {
 				// Doze: short OS sleeps between polls. A Go timer would
@@ -281,7 +285,13 @@ func (p *pump) postSend(o *op) error {
 	d := o.peer
 	id := p.newID(o)
 	tag := int(o.pseq % p.rt.tags)
-	if err := p.rt.tr.Send(o.rep.buf, d, tag, id); err != nil {
+	var err error
+	if o.rep.h.dev != nil {
+		err = p.devSend(o, d, tag, id) // device.go
+	} else {
+		err = p.rt.tr.Send(o.rep.buf, d, tag, id)
+	}
+	if err != nil {
 		return fmt.Errorf("send of data %d to rank %d, tag %d: %w", o.rep.h.id, d, tag, err)
 	}
 	if o.pseq == p.sendLow[d] {
@@ -316,7 +326,13 @@ func (p *pump) postRecvs() error {
 		p.inflight += n
 		id := p.newID(o)
 		tag := int(o.pseq % p.rt.tags)
-		if err := p.rt.tr.Recv(o.rep.buf, o.peer, tag, id); err != nil {
+		var err error
+		if o.rep.h.dev != nil {
+			err = p.devRecv(o, tag, id) // device.go
+		} else {
+			err = p.rt.tr.Recv(o.rep.buf, o.peer, tag, id)
+		}
+		if err != nil {
 			return fmt.Errorf("receive of data %d from rank %d, tag %d: %w", o.rep.h.id, o.peer, tag, err)
 		}
 	}

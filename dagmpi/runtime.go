@@ -62,6 +62,8 @@ type Runtime struct {
 	aborted   atomic.Bool
 	abortDone chan struct{} // closed when Controller.Abort returns
 	readyHint atomic.Int32  // ready.len(), readable without the lock
+
+	dev devState // device pools and device tasks (device.go)
 }
 
 type ctlReq struct {
@@ -292,6 +294,9 @@ func (rt *Runtime) Close() error {
 	rt.mu.Unlock()
 	rt.kick()
 	rt.wg.Wait()
+	if derr := rt.closeDevices(); derr != nil && err == nil {
+		err = fmt.Errorf("dagmpi: rank %d: releasing devices: %w", rt.me, derr)
+	}
 	if rt.cfg.ownTransport {
 		if cerr := rt.tr.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("%w: close: %v", ErrTransport, cerr)
@@ -448,6 +453,10 @@ func (p panicError) Error() string { return fmt.Sprint(p.v) }
 
 // completeLocked finishes o: releases its successors and its replicas.
 func (rt *Runtime) completeLocked(o *op) {
+	if o.dev != nil && !o.dev.done {
+		rt.devEnqueuedLocked(o) // a device task's work is enqueued, not done (device.go)
+		return
+	}
 	for _, s := range o.succ {
 		s.npred--
 		if s.npred == 0 {

@@ -1,0 +1,435 @@
+package dagmpi_test
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/spmd-go/spmd/cudaaware"
+	"github.com/spmd-go/spmd/dagmpi"
+	"github.com/spmd-go/spmd/dagmpi/inproc"
+)
+
+// devGraph is the multi-stream device graph of the tests: tiles of
+// independent device "GEMM"s (C_i = A_i * B_i, k x k, a host function on
+// the HostDevice stream) and a reduction S = sum C_i on rank 0, then a
+// write-after-read of every A_i. It returns S fetched on rank 0 (nil
+// elsewhere) and S fetched on every rank.
+func devGraph(rt *dagmpi.Runtime, dev *cudaaware.HostDevice, o dagmpi.DeviceOptions, tiles, k int) (s0, sAll []float64, err error) {
+	pool, err := rt.AddDevice(cudaaware.DagmpiDevice(dev), o)
+	if err != nil {
+		return nil, nil, err
+	}
+	size, me := rt.Size(), rt.Rank()
+	n := k * k
+	var A, B, C []*dagmpi.Data[float64]
+	for i := range tiles {
+		home := i % size
+		var a, b []float64
+		if me == home {
+			a, b = tileA(i, k), tileB(i, k)
+		}
+		da, err := dagmpi.NewDeviceData(pool, n, home, a)
+		if err != nil {
+			return nil, nil, err
+		}
+		db, err := dagmpi.NewDeviceData(pool, n, home, b)
+		if err != nil {
+			return nil, nil, err
+		}
+		dc, err := dagmpi.NewDeviceData[float64](pool, n, home, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		A, B, C = append(A, da), append(B, db), append(C, dc)
+	}
+	S, err := dagmpi.NewDeviceData[float64](pool, n, 0, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range tiles {
+		a, b, c := A[i], B[i], C[i]
+		err := rt.Submit(func(t *dagmpi.Task) error {
+			ab, bb, cb := cudaaware.TaskBuffer(a, t), cudaaware.TaskBuffer(b, t), cudaaware.TaskBuffer(c, t)
+			return cudaaware.LaunchHost(cudaaware.TaskStream(t), func() {
+				time.Sleep(2 * time.Millisecond) // a kernel that takes a while
+				av, _ := cudaaware.HostView(ab)
+				bv, _ := cudaaware.HostView(bb)
+				cv, _ := cudaaware.HostView(cb)
+				gemm(cv, av, bv, k)
+			})
+		}, a.Read(), b.Read(), c.Write(), dagmpi.OnDevice(pool), dagmpi.Name(fmt.Sprintf("gemm%d", i)))
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	for i := range tiles {
+		c := C[i]
+		err := rt.Submit(func(t *dagmpi.Task) error {
+			cb, sb := cudaaware.TaskBuffer(c, t), cudaaware.TaskBuffer(S, t)
+			return cudaaware.LaunchHost(cudaaware.TaskStream(t), func() {
+				cv, _ := cudaaware.HostView(cb)
+				sv, _ := cudaaware.HostView(sb)
+				for j := range sv {
+					sv[j] += cv[j]
+				}
+			})
+		}, c.Read(), S.ReadWrite(), dagmpi.OnDevice(pool), dagmpi.Name("reduce"))
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	// Write after read, on another stream: A_i gets new contents (an upload
+	// of zeros) only after the GEMM that reads it.
+	for i := range tiles {
+		a := A[i]
+		zeros := make([]float64, n)
+		err := rt.Submit(func(t *dagmpi.Task) error {
+			return cudaaware.TaskStream(t).CopyHtoD(cudaaware.TaskBuffer(a, t).Mem(), 0, f64bytes(zeros))
+		}, a.Write(), dagmpi.OnDevice(pool), dagmpi.Name("clobber"))
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	if s0, err = S.Fetch(0); err != nil {
+		return nil, nil, err
+	}
+	if sAll, err = S.FetchAll(); err != nil {
+		return nil, nil, err
+	}
+	a0, err := A[0].FetchAll()
+	if err != nil {
+		return nil, nil, err
+	}
+	for j, v := range a0 {
+		if v != 0 {
+			return nil, nil, fmt.Errorf("A_0[%d] = %v after the clobbering write, want 0", j, v)
+		}
+	}
+	return s0, sAll, rt.Wait()
+}
+
+func tileA(i, k int) []float64 {
+	a := make([]float64, k*k)
+	for j := range a {
+		a[j] = float64((i*7+j*3)%11) - 5
+	}
+	return a
+}
+
+func tileB(i, k int) []float64 {
+	b := make([]float64, k*k)
+	for j := range b {
+		b[j] = float64((i*5+j)%13) / 4
+	}
+	return b
+}
+
+// gemm sets c = a * b (k x k, row-major).
+func gemm(c, a, b []float64, k int) {
+	for r := range k {
+		for q := range k {
+			s := 0.0
+			for x := range k {
+				s += a[r*k+x] * b[x*k+q]
+			}
+			c[r*k+q] = s
+		}
+	}
+}
+
+// serialSum is the reference: sum over tiles of A_i * B_i, in tile order
+// (the order the reduction tasks run in, so the sums are bit-identical).
+func serialSum(tiles, k int) []float64 {
+	s := make([]float64, k*k)
+	c := make([]float64, k*k)
+	for i := range tiles {
+		gemm(c, tileA(i, k), tileB(i, k), k)
+		for j := range s {
+			s[j] += c[j]
+		}
+	}
+	return s
+}
+
+func f64bytes(s []float64) []byte {
+	b := make([]byte, 8*len(s))
+	for i, v := range s {
+		u := math.Float64bits(v)
+		for j := range 8 {
+			b[8*i+j] = byte(u >> (8 * j))
+		}
+	}
+	return b
+}
+
+func sameFloats(got, want []float64) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("%d values, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			return fmt.Errorf("element %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+	return nil
+}
+
+// TestDeviceGraph runs the device graph on 1, 2 and 4 in-process ranks,
+// with slowed copies and small chunks (so staged transfers pipeline), and
+// compares with the serial result.
+func TestDeviceGraph(t *testing.T) {
+	checkNoLeak(t)
+	const tiles, k = 8, 12
+	want := serialSum(tiles, k)
+	for _, ranks := range []int{1, 2, 4} {
+		t.Run(fmt.Sprint(ranks), func(t *testing.T) {
+			devs := make([]*cudaaware.HostDevice, ranks)
+			for r := range devs {
+				devs[r] = cudaaware.NewHostDevice(cudaaware.HostOptions{CopyDelay: 200 * time.Microsecond, Log: true})
+			}
+			o := dagmpi.DeviceOptions{Streams: 4, ChunkBytes: 256, Depth: 2}
+			s0 := make([][]float64, ranks)
+			sAll := make([][]float64, ranks)
+			errs := spmd(t, inproc.Config{Ranks: ranks, Seed: 3, MaxDelay: 50 * time.Microsecond}, nil, func(rt *dagmpi.Runtime) error {
+				var err error
+				s0[rt.Rank()], sAll[rt.Rank()], err = devGraph(rt, devs[rt.Rank()], o, tiles, k)
+				return err
+			})
+			noErrors(t, errs)
+			if err := sameFloats(s0[0], want); err != nil {
+				t.Errorf("Fetch(0): %v", err)
+			}
+			for r := range ranks {
+				if r > 0 && s0[r] != nil {
+					t.Errorf("rank %d: Fetch(0) returned values off the root", r)
+				}
+				if err := sameFloats(sAll[r], want); err != nil {
+					t.Errorf("rank %d: FetchAll: %v", r, err)
+				}
+			}
+			if ranks > 1 {
+				// Rank 1's tiles went to rank 0 staged: device-to-host copies
+				// of whole chunks on rank 1, host-to-device on rank 0.
+				chunks := 0
+				for _, c := range devs[1].Copies() {
+					if c.Kind == cudaaware.DtoH && c.Bytes == 256 {
+						chunks++
+					}
+				}
+				if min := tiles / ranks * (8 * k * k / 256); chunks < min {
+					t.Errorf("rank 1 staged %d chunks of 256 bytes, want at least %d", chunks, min)
+				}
+			}
+		})
+	}
+}
+
+// TestDeviceStreamsOverlap: independent device tasks run on different
+// streams at the same time (from the HostDevice's record), and the time
+// taken shows it.
+func TestDeviceStreamsOverlap(t *testing.T) {
+	checkNoLeak(t)
+	dev := cudaaware.NewHostDevice(cudaaware.HostOptions{Log: true})
+	const ntask, nap = 8, 20 * time.Millisecond
+	var took time.Duration
+	errs := spmd(t, inproc.Config{Ranks: 1}, []dagmpi.Option{dagmpi.WithWorkers(2)}, func(rt *dagmpi.Runtime) error {
+		pool, err := rt.AddDevice(cudaaware.DagmpiDevice(dev), dagmpi.DeviceOptions{Streams: 4})
+		if err != nil {
+			return err
+		}
+		var ds []*dagmpi.Data[float64]
+		for range ntask {
+			d, err := dagmpi.NewDeviceData[float64](pool, 4, 0, nil)
+			if err != nil {
+				return err
+			}
+			ds = append(ds, d)
+		}
+		dev.Copies()
+		t0 := time.Now()
+		for _, d := range ds {
+			err := rt.Submit(func(t *dagmpi.Task) error {
+				return cudaaware.LaunchHost(cudaaware.TaskStream(t), func() { time.Sleep(nap) })
+			}, d.Write(), dagmpi.OnDevice(pool))
+			if err != nil {
+				return err
+			}
+		}
+		err = rt.Wait()
+		took = time.Since(t0)
+		return err
+	})
+	noErrors(t, errs)
+	recs := dev.Copies()
+	streams := map[int]bool{}
+	overlaps := 0
+	for i, a := range recs {
+		streams[a.Stream] = true
+		for _, b := range recs[i+1:] {
+			if a.Stream != b.Stream && a.Start.Before(b.End) && b.Start.Before(a.End) {
+				overlaps++
+			}
+		}
+	}
+	if len(recs) != ntask || len(streams) != 4 || overlaps == 0 {
+		t.Errorf("%d kernels on %d streams with %d overlapping pairs; want %d kernels on 4 streams overlapping", len(recs), len(streams), overlaps, ntask)
+	}
+	t.Logf("%d tasks of %v on 4 streams took %v (serially %v)", ntask, nap, took, ntask*nap)
+}
+
+// syncGraph: task 1 (stream 0) writes X with a slow kernel; task 2 (stream
+// 1) copies X to Y; task 3, a host task, reads Y through a host handle that
+// a device task filled. Only the event wait orders task 2 after task 1.
+func syncGraph(rt *dagmpi.Runtime, dev *cudaaware.HostDevice) ([]float64, []int, error) {
+	pool, err := rt.AddDevice(cudaaware.DagmpiDevice(dev), dagmpi.DeviceOptions{Streams: 2})
+	if err != nil {
+		return nil, nil, err
+	}
+	const n = 64
+	X, err := dagmpi.NewDeviceData[float64](pool, n, 0, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	Y, err := dagmpi.NewDeviceData[float64](pool, n, 0, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	H, err := dagmpi.NewData[float64](rt, n, 0, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	var streams []int
+	err = rt.Submit(func(t *dagmpi.Task) error {
+		streams = append(streams, t.StreamIndex())
+		xb := cudaaware.TaskBuffer(X, t)
+		return cudaaware.LaunchHost(cudaaware.TaskStream(t), func() {
+			time.Sleep(30 * time.Millisecond)
+			xv, _ := cudaaware.HostView(xb)
+			for i := range xv {
+				xv[i] = float64(i + 1)
+			}
+		})
+	}, X.Write(), dagmpi.OnDevice(pool), dagmpi.Name("produce"))
+	if err != nil {
+		return nil, nil, err
+	}
+	err = rt.Submit(func(t *dagmpi.Task) error {
+		streams = append(streams, t.StreamIndex())
+		xb, yb := cudaaware.TaskBuffer(X, t), cudaaware.TaskBuffer(Y, t)
+		return cudaaware.TaskStream(t).CopyDtoD(yb.Mem(), yb.Offset(), xb.Mem(), xb.Offset(), xb.Bytes())
+	}, X.Read(), Y.Write(), dagmpi.OnDevice(pool), dagmpi.Name("copy"))
+	if err != nil {
+		return nil, nil, err
+	}
+	err = rt.Submit(func(t *dagmpi.Task) error {
+		streams = append(streams, t.StreamIndex())
+		yb := cudaaware.TaskBuffer(Y, t)
+		return cudaaware.TaskStream(t).CopyDtoH(f64view(H.Buf(t)), yb.Mem(), yb.Offset())
+	}, Y.Read(), H.Write(), dagmpi.OnDevice(pool), dagmpi.Name("download"))
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]float64, n)
+	err = rt.Submit(func(t *dagmpi.Task) error {
+		copy(out, H.Buf(t))
+		return nil
+	}, H.Read(), dagmpi.Name("host reader"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, streams, rt.Wait()
+}
+
+// TestDeviceEventWait: with the event waits, the host reader sees X's
+// values; with them disabled (test hook), the copy on the other stream
+// runs before the slow kernel and the data is wrong, which is what the
+// waits prevent.
+func TestDeviceEventWait(t *testing.T) {
+	checkNoLeak(t)
+	for _, skip := range []bool{false, true} {
+		if skip && raceEnabled {
+			continue // the missing wait is a data race, which the detector reports
+		}
+		dagmpi.DevSkipWaits.Store(skip)
+		dev := cudaaware.NewHostDevice(cudaaware.HostOptions{Log: true})
+		var out []float64
+		var streams []int
+		errs := spmd(t, inproc.Config{Ranks: 1}, nil, func(rt *dagmpi.Runtime) error {
+			var err error
+			out, streams, err = syncGraph(rt, dev)
+			return err
+		})
+		dagmpi.DevSkipWaits.Store(false)
+		noErrors(t, errs)
+		if len(streams) != 3 || streams[0] == streams[1] {
+			t.Fatalf("tasks ran on streams %v, want the producer and the copy on different streams", streams)
+		}
+		right := true
+		for i, v := range out {
+			if v != float64(i+1) {
+				right = false
+			}
+		}
+		if !skip && !right {
+			t.Errorf("with event waits: the host reader got %v..., want 1, 2, 3, ...", out[:4])
+		}
+		if skip && right {
+			t.Errorf("without event waits the copy still saw the kernel's values: the test cannot tell a missing wait")
+		}
+		// The record: the DtoD copy started after the kernel ended.
+		var kEnd, cStart time.Time
+		for _, c := range dev.Copies() {
+			switch c.Kind {
+			case cudaaware.Func:
+				kEnd = c.End
+			case cudaaware.DtoD:
+				cStart = c.Start
+			}
+		}
+		if !skip && cStart.Before(kEnd) {
+			t.Errorf("the copy started %v before the kernel it depends on ended", kEnd.Sub(cStart))
+		}
+	}
+}
+
+func f64view(s []float64) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), 8*len(s))
+}
+
+// TestDeviceArgs: misuse is an error that says what was wrong.
+func TestDeviceArgs(t *testing.T) {
+	checkNoLeak(t)
+	dev := cudaaware.NewHostDevice(cudaaware.HostOptions{})
+	errs := spmd(t, inproc.Config{Ranks: 1}, nil, func(rt *dagmpi.Runtime) error {
+		if _, err := rt.AddDevice(cudaaware.DagmpiDevice(dev), dagmpi.DeviceOptions{Path: dagmpi.DeviceDirect}); contains(err, "direct path needs a Transport with device support") != nil {
+			return fmt.Errorf("AddDevice Direct on inproc: %v", err)
+		}
+		pool, err := rt.AddDevice(cudaaware.DagmpiDevice(dev), dagmpi.DeviceOptions{})
+		if err != nil {
+			return err
+		}
+		if pool.Path() != dagmpi.DeviceStaged {
+			return fmt.Errorf("path %v on inproc, want staged", pool.Path())
+		}
+		d, err := dagmpi.NewDeviceData(pool, 3, 0, []float64{1, 2, 3})
+		if err != nil {
+			return err
+		}
+		err = rt.Submit(func(*dagmpi.Task) error { return nil }, d.Read())
+		if e := contains(err, "lives on device", "OnDevice"); e != nil {
+			return fmt.Errorf("host task on a device handle: %v", e)
+		}
+		v, err := d.Fetch(0)
+		if err != nil {
+			return err
+		}
+		return sameFloats(v, []float64{1, 2, 3})
+	})
+	noErrors(t, errs)
+}
