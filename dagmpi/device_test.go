@@ -280,3 +280,48 @@ func TestDeviceArgs(t *testing.T) {
 	})
 	noErrors(t, errs)
 }
+
+// BenchmarkDeviceStreams: 64 independent device tasks, each a 1ms "kernel"
+// (a sleeping host function on a HostDevice stream, so the device is busy
+// without the CPU), on 1, 2, 4 and 8 streams of one pool. A host-stand-in
+// measurement of how well the runtime keeps streams busy, not a GPU figure.
+func BenchmarkDeviceStreams(b *testing.B) {
+	const ntask, nap = 64, time.Millisecond
+	for _, ns := range []int{1, 2, 4, 8} {
+		b.Run(fmt.Sprintf("streams=%d", ns), func(b *testing.B) {
+			dev := cudaaware.NewHostDevice(cudaaware.HostOptions{})
+			errs := spmd(b, inproc.Config{Ranks: 1}, []dagmpi.Option{dagmpi.WithWorkers(2)}, func(rt *dagmpi.Runtime) error {
+				pool, err := rt.AddDevice(cudaaware.DagmpiDevice(dev), dagmpi.DeviceOptions{Streams: ns})
+				if err != nil {
+					return err
+				}
+				var ds []*dagmpi.Data[float64]
+				for range ntask {
+					d, err := dagmpi.NewDeviceData[float64](pool, 16, 0, nil)
+					if err != nil {
+						return err
+					}
+					ds = append(ds, d)
+				}
+				b.ResetTimer()
+				for range b.N {
+					for _, d := range ds {
+						err := rt.Submit(func(t *dagmpi.Task) error {
+							return cudaaware.LaunchHost(cudaaware.TaskStream(t), func() { time.Sleep(nap) })
+						}, d.Write(), dagmpi.OnDevice(pool))
+						if err != nil {
+							return err
+						}
+					}
+					if err := rt.Wait(); err != nil {
+						return err
+					}
+				}
+				b.StopTimer()
+				b.ReportMetric(float64(ntask*b.N)/b.Elapsed().Seconds(), "tasks/s")
+				return nil
+			})
+			noErrors(b, errs)
+		})
+	}
+}
