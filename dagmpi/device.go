@@ -589,6 +589,7 @@ type devXfer struct {
 	mem     DeviceMem
 	bytes   int
 	nch     int
+	host    bool // a host message queued behind device transfers (hostHold)
 	started bool
 	posted  int // chunks handed to the transport
 	retire  int // chunks finished (send complete; received and copied)
@@ -612,19 +613,53 @@ func (x *devXfer) span(k int) (off, n int) {
 
 func (x *devXfer) key() xferKey { return xferKey{x.send, x.peer, x.tag} }
 
-// devSend and devRecv are postSend and postRecvs for device replicas.
+// devSend and devRecv post a transfer for postSend and postRecvs: a
+// transfer of a device replica, or a host message while device transfers
+// post chunks.
+//
+// The chunks of a staged transfer are posted over time, all with the
+// transfer's tag. Another message between the same ranks with the same tag
+// (tags repeat every TagBound transfers) must not be posted in between,
+// or the receiver would match it to a chunk: such messages, host or
+// device, wait in keys behind the transfer until its last chunk is posted.
 func (p *pump) devSend(o *op, dst, tag int, id uint64) error {
-	return p.devStart(&devXfer{o: o, id: id, send: true, peer: dst, tag: tag})
+	x := &devXfer{o: o, id: id, send: true, peer: dst, tag: tag}
+	if o.rep.h.dev == nil {
+		return p.hostHold(x)
+	}
+	return p.devStart(x)
 }
 
 func (p *pump) devRecv(o *op, tag int, id uint64) error {
-	pool := o.rep.h.dev
-	m, err := pool.alloc(o.rep.h.bytes)
+	x := &devXfer{o: o, id: id, peer: o.peer, tag: tag}
+	if o.rep.h.dev == nil {
+		return p.hostHold(x)
+	}
+	m, err := o.rep.h.dev.alloc(o.rep.h.bytes)
 	if err != nil {
 		return err
 	}
 	o.rep.dmem = m
-	return p.devStart(&devXfer{o: o, id: id, peer: o.peer, tag: tag})
+	return p.devStart(x)
+}
+
+// hostHold posts a host message, or queues it behind a device transfer
+// with the same key.
+func (p *pump) hostHold(x *devXfer) error {
+	x.host = true
+	k := x.key()
+	if q := p.dev.keys[k]; len(q) > 0 {
+		p.dev.keys[k] = append(q, x)
+		return nil
+	}
+	return p.hostPost(x)
+}
+
+func (p *pump) hostPost(x *devXfer) error {
+	if x.send {
+		return p.rt.tr.Send(x.o.rep.buf, x.peer, x.tag, x.id)
+	}
+	return p.rt.tr.Recv(x.o.rep.buf, x.peer, x.tag, x.id)
 }
 
 func (p *pump) devStart(x *devXfer) error {
@@ -767,6 +802,12 @@ func (p *pump) devPosted(x *devXfer) error {
 		return nil
 	}
 	d.keys[k] = q
+	if x := q[0]; x.host {
+		if err := p.hostPost(x); err != nil {
+			return err
+		}
+		return p.devPosted(x)
+	}
 	return p.devBegin(q[0])
 }
 

@@ -325,3 +325,85 @@ func BenchmarkDeviceStreams(b *testing.B) {
 		})
 	}
 }
+
+// TestDeviceTagWrap: with two tags, device transfers of many chunks and
+// host transfers between the same two ranks share tags all the time; no
+// message may match a chunk of another transfer.
+func TestDeviceTagWrap(t *testing.T) {
+	checkNoLeak(t)
+	const rounds, n = 12, 300
+	vals := func(i, n int) []float64 {
+		v := make([]float64, n)
+		for j := range v {
+			v[j] = float64(i*1000 + j)
+		}
+		return v
+	}
+	devs := []*cudaaware.HostDevice{cudaaware.NewHostDevice(cudaaware.HostOptions{CopyDelay: 20 * time.Microsecond}), cudaaware.NewHostDevice(cudaaware.HostOptions{})}
+	errs := spmd(t, inproc.Config{Ranks: 2, TagBound: 2, Seed: 9, MaxDelay: 100 * time.Microsecond}, nil, func(rt *dagmpi.Runtime) error {
+		pool, err := rt.AddDevice(cudaaware.DagmpiDevice(devs[rt.Rank()]), dagmpi.DeviceOptions{ChunkBytes: 256, Depth: 3})
+		if err != nil {
+			return err
+		}
+		var outs []*dagmpi.Data[float64]
+		for i := range rounds {
+			var dv, hv []float64
+			if rt.Rank() == 0 {
+				dv, hv = vals(i, n), vals(-i, 5)
+			}
+			D, err := dagmpi.NewDeviceData(pool, n, 0, dv)
+			if err != nil {
+				return err
+			}
+			H, err := dagmpi.NewData(rt, 5, 0, hv)
+			if err != nil {
+				return err
+			}
+			out, err := dagmpi.NewDeviceData[float64](pool, n, 1, nil)
+			if err != nil {
+				return err
+			}
+			outs = append(outs, out)
+			err = rt.Submit(func(t *dagmpi.Task) error {
+				o, d := cudaaware.TaskBuffer(out, t), cudaaware.TaskBuffer(D, t)
+				return cudaaware.TaskStream(t).CopyDtoD(o.Mem(), 0, d.Mem(), 0, d.Bytes())
+			}, D.Read(), out.Write(), dagmpi.OnDevice(pool), dagmpi.OnRank(1))
+			if err != nil {
+				return err
+			}
+			// Three transfers a round: the tags of device and host
+			// messages take turns.
+			err = rt.Submit(func(t *dagmpi.Task) error {
+				return sameFloats(H.Buf(t), vals(-i, 5))
+			}, H.Read(), dagmpi.OnRank(1), dagmpi.Name(fmt.Sprintf("host check %d", i)))
+			if err != nil {
+				return err
+			}
+			err = rt.Submit(func(t *dagmpi.Task) error {
+				return nil
+			}, H.ReadWrite(), dagmpi.OnRank(0))
+			if err != nil {
+				return err
+			}
+			err = rt.Submit(func(t *dagmpi.Task) error {
+				return sameFloats(H.Buf(t), vals(-i, 5))
+			}, H.Read(), dagmpi.OnRank(1), dagmpi.Name(fmt.Sprintf("host check %d again", i)))
+			if err != nil {
+				return err
+			}
+		}
+		for i, out := range outs {
+			v, err := out.Fetch(1)
+			if err != nil {
+				return err
+			}
+			if rt.Rank() == 1 {
+				if err := sameFloats(v, vals(i, n)); err != nil {
+					return fmt.Errorf("round %d: %v", i, err)
+				}
+			}
+		}
+		return nil
+	})
+	noErrors(t, errs)
+}

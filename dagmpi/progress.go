@@ -286,8 +286,8 @@ func (p *pump) postSend(o *op) error {
 	id := p.newID(o)
 	tag := int(o.pseq % p.rt.tags)
 	var err error
-	if o.rep.h.dev != nil {
-		err = p.devSend(o, d, tag, id) // device.go
+	if o.rep.h.dev != nil || len(p.dev.keys) > 0 {
+		err = p.devSend(o, d, tag, id) // device.go: device data, or behind a device transfer with this tag
 	} else {
 		err = p.rt.tr.Send(o.rep.buf, d, tag, id)
 	}
@@ -327,8 +327,8 @@ func (p *pump) postRecvs() error {
 		id := p.newID(o)
 		tag := int(o.pseq % p.rt.tags)
 		var err error
-		if o.rep.h.dev != nil {
-			err = p.devRecv(o, tag, id) // device.go
+		if o.rep.h.dev != nil || len(p.dev.keys) > 0 {
+			err = p.devRecv(o, tag, id) // device.go: device data, or behind a device transfer with this tag
 		} else {
 			err = p.rt.tr.Recv(o.rep.buf, o.peer, tag, id)
 		}
