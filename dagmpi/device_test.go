@@ -407,3 +407,53 @@ func TestDeviceTagWrap(t *testing.T) {
 	})
 	noErrors(t, errs)
 }
+
+// TestDeviceFailures: a device task that fails, and device work that does
+// not finish within the watchdog time, end the job with a message naming
+// the task; nothing hangs or leaks.
+func TestDeviceFailures(t *testing.T) {
+	checkNoLeak(t)
+	dev := cudaaware.NewHostDevice(cudaaware.HostOptions{})
+	errs := spmd(t, inproc.Config{Ranks: 2}, nil, func(rt *dagmpi.Runtime) error {
+		pool, err := rt.AddDevice(cudaaware.DagmpiDevice(dev), dagmpi.DeviceOptions{})
+		if err != nil {
+			return err
+		}
+		d, err := dagmpi.NewDeviceData[float64](pool, 4, 1, nil)
+		if err != nil {
+			return err
+		}
+		err = rt.Submit(func(t *dagmpi.Task) error {
+			return fmt.Errorf("no kernel today")
+		}, d.Write(), dagmpi.OnDevice(pool), dagmpi.Name("broken kernel"))
+		if err != nil {
+			return err
+		}
+		return rt.Wait()
+	})
+	for r, err := range errs {
+		if e := contains(err, `"broken kernel"`, "no kernel today"); e != nil {
+			t.Errorf("rank %d: %v", r, e)
+		}
+	}
+	errs = spmd(t, inproc.Config{Ranks: 1}, []dagmpi.Option{dagmpi.WithWatchdog(100 * time.Millisecond)}, func(rt *dagmpi.Runtime) error {
+		pool, err := rt.AddDevice(cudaaware.DagmpiDevice(dev), dagmpi.DeviceOptions{})
+		if err != nil {
+			return err
+		}
+		d, err := dagmpi.NewDeviceData[float64](pool, 4, 0, nil)
+		if err != nil {
+			return err
+		}
+		err = rt.Submit(func(t *dagmpi.Task) error {
+			return cudaaware.LaunchHost(cudaaware.TaskStream(t), func() { time.Sleep(time.Second) })
+		}, d.Write(), dagmpi.OnDevice(pool), dagmpi.Name("slow kernel"))
+		if err != nil {
+			return err
+		}
+		return rt.Wait()
+	})
+	if e := contains(errs[0], "no progress", `task "slow kernel"`, "waiting for its event"); e != nil {
+		t.Error(e)
+	}
+}

@@ -474,6 +474,8 @@ func (rt *Runtime) stallLocked(p *pump, d time.Duration) string {
 		case opTask:
 			fmt.Fprintf(&b, "task %q (#%d) ", o.name, o.seq)
 			switch {
+			case o.dev != nil && o.dev.enqueued: // device.go
+				fmt.Fprintf(&b, "enqueued on %s stream %d, waiting for its event", o.dev.pool.dev, o.dev.stream.i)
 			case o.running > rt.cfg.workers:
 				b.WriteString("running on the progress goroutine")
 			case o.running > 0:
