@@ -543,6 +543,14 @@ func (rt *Runtime) devEnqueuedLocked(o *op) {
 	rt.kick()
 }
 
+// stalled describes an enqueued device task for the watchdog.
+func (dt *devTask) stalled() string {
+	if dt.stream == nil {
+		return fmt.Sprintf("on %s, not enqueued (failed)", dt.pool.dev)
+	}
+	return fmt.Sprintf("enqueued on %s stream %d, waiting for its event", dt.pool.dev, dt.stream.i)
+}
+
 func (dt *devTask) unrefLocked() {
 	dt.refs--
 	if dt.refs == 0 && dt.ev != nil {

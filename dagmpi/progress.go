@@ -475,7 +475,7 @@ func (rt *Runtime) stallLocked(p *pump, d time.Duration) string {
 			fmt.Fprintf(&b, "task %q (#%d) ", o.name, o.seq)
 			switch {
 			case o.dev != nil && o.dev.enqueued: // device.go
-				fmt.Fprintf(&b, "enqueued on %s stream %d, waiting for its event", o.dev.pool.dev, o.dev.stream.i)
+				b.WriteString(o.dev.stalled())
 			case o.running > rt.cfg.workers:
 				b.WriteString("running on the progress goroutine")
 			case o.running > 0:
