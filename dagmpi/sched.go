@@ -107,11 +107,14 @@ func edgeLocked(p, s *op) {
 type replica struct {
 	h        *handle
 	buf      []byte
-	lastW    *op       // unfinished op that writes buf last, or nil
-	readers  []*op     // unfinished ops reading buf since lastW
-	refs     int       // unfinished ops using the replica
-	attached bool      // the handle's current replica (holds the latest version)
-	dmem     DeviceMem // a device handle's data (buf is then a placeholder)
+	lastW    *op   // unfinished op that writes buf last, or nil
+	readers  []*op // unfinished ops reading buf since lastW
+	refs     int   // unfinished ops using the replica
+	attached bool  // the handle's current replica (holds the latest version)
+
+	// dmem holds a device handle's data; buf is then a placeholder
+	// (device.go).
+	dmem DeviceMem
 }
 
 // trackLocked orders o after the earlier users of r that conflict with
