@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -176,12 +177,13 @@ type poolStream struct {
 
 // devState is the Runtime's device part.
 type devState struct {
-	pools []*DevicePool
-	sub   *DevicePool  // OnDevice of the task being submitted
-	pend  []*op        // device tasks enqueued, event not yet seen done (rt.mu)
-	busy  atomic.Int32 // len(pend) plus active transfers, readable unlocked
-	poll  []*op        // progress goroutine's scratch
-	doneQ []*op        // idem
+	pools   []*DevicePool
+	sub     *DevicePool  // OnDevice of the task being submitted
+	pend    []*op        // device tasks enqueued, event not yet seen done (rt.mu)
+	busy    atomic.Int32 // len(pend) plus active transfers, readable unlocked
+	lastEnq atomic.Int64 // time of the last enqueue (UnixNano), for devIdle
+	poll    []*op        // progress goroutine's scratch
+	doneQ   []*op        // idem
 }
 
 // AddDevice registers d with the Runtime and makes its streams. It is
@@ -540,6 +542,7 @@ func (rt *Runtime) devEnqueuedLocked(o *op) {
 	dt.waits = nil
 	rt.dev.pend = append(rt.dev.pend, o)
 	rt.dev.busy.Add(1)
+	rt.dev.lastEnq.Store(time.Now().UnixNano())
 	rt.kick()
 }
 
@@ -570,6 +573,9 @@ type devPump struct {
 	chunks []chunkRef // by chunk id &^ chunkBit
 	freeID []uint64
 	keys   map[xferKey][]*devXfer // transfers waiting for an earlier one with the same key
+	active time.Time              // devIdle: last activity it knows of
+	seen   time.Time              // last device event seen complete
+	timer  *time.Timer            // devIdle's
 }
 
 // chunkBit marks the ids of chunk messages, so they never meet the pump's
@@ -874,7 +880,47 @@ func (p *pump) devPoll(done []Completion, worked *bool) ([]Completion, error) {
 	}
 	clear(d.xfers[k:])
 	d.xfers = d.xfers[:k]
-	return done, p.pollTasks(worked)
+	return done, nil
+}
+
+// devIdle waits a little for device events when device work is all that
+// is under way, as the progress goroutine does for transfers: it spins for
+// WithSpin after the last device activity, dozes for dozeWindow, then
+// sleeps WithPollInterval between polls; a kick ends the wait.
+func (p *pump) devIdle() {
+	rt := p.rt
+	d := &p.dev
+	now := time.Now()
+	if d.active.Before(d.seen) {
+		d.active = d.seen
+	}
+	if t := rt.dev.lastEnq.Load(); t > d.active.UnixNano() {
+		d.active = time.Unix(0, t)
+	}
+	switch idle := now.Sub(d.active); {
+	case idle < rt.cfg.spin:
+		gosched()
+		return
+	case idle < rt.cfg.spin+dozeWindow:
+		select {
+		case <-rt.wake:
+			d.active = time.Now()
+		default:
+			dozeSleep(dozeInterval)
+		}
+		return
+	}
+	if d.timer == nil {
+		d.timer = time.NewTimer(rt.cfg.poll)
+	} else {
+		d.timer.Reset(rt.cfg.poll)
+	}
+	select {
+	case <-rt.wake:
+		d.active = time.Now()
+	case <-d.timer.C:
+	}
+	stopTimer(d.timer)
 }
 
 // chunkDone handles the completion of chunk k of x.
@@ -992,6 +1038,7 @@ func (p *pump) pollTasks(worked *bool) error {
 	}
 	if len(doneQ) > 0 {
 		*worked = true
+		p.dev.seen = time.Now()
 		rt.mu.Lock()
 		for _, o := range doneQ {
 			o.dev.done = true

@@ -88,15 +88,24 @@ func (rt *Runtime) progress() {
 			rt.failTransport(err)
 			return
 		}
-		if p.out > 0 || rt.devBusy() {
+		if rt.devBusy() {
+			if err := p.pollTasks(&worked); err != nil { // device.go: device tasks whose events completed
+				rt.failTransport(err)
+				return
+			}
+		}
+		if p.out > 0 {
 			var err error
 			done, err = rt.tr.Progress(done[:0])
-			if err == nil && rt.devBusy() {
-				done, err = p.devPoll(done, &worked) // device.go
-			}
 			if err != nil {
 				rt.failTransport(err)
 				return
+			}
+			if rt.devBusy() {
+				if done, err = p.devPoll(done, &worked); err != nil { // device.go: chunks of device transfers
+					rt.failTransport(err)
+					return
+				}
 			}
 			if len(done) > 0 {
 				if err := p.complete(done); err != nil {
@@ -131,7 +140,7 @@ func (rt *Runtime) progress() {
 		// for a while after the last activity (a reply often comes within
 		// microseconds, and Go timers below a millisecond sleep about a
 		// millisecond), then sleep until woken or the poll interval ends.
-		if p.out > 0 || rt.devBusy() {
+		if p.out > 0 {
 			if allBusy && rt.waker == nil {
 				// Every worker is running a task body: a message that
 				// arrives now could not be used before one of them
@@ -185,6 +194,10 @@ func (rt *Runtime) progress() {
 			case <-timer.C:
 			}
 			stopTimer(timer)
+			continue
+		}
+		if rt.devBusy() {
+			p.devIdle() // device.go: only device work is under way; poll its events soon
 			continue
 		}
 		timer.Reset(tick)

@@ -33,6 +33,7 @@ type Runtime struct {
 	scratch []access
 	srcs    []int32 // with WithBroadcastTree: each access's tree source, or -1
 	closed  bool
+	dev     devState // device pools and device tasks (device.go)
 
 	mu        sync.Mutex
 	workCond  sync.Cond // workers wait for ready tasks
@@ -62,8 +63,6 @@ type Runtime struct {
 	aborted   atomic.Bool
 	abortDone chan struct{} // closed when Controller.Abort returns
 	readyHint atomic.Int32  // ready.len(), readable without the lock
-
-	dev devState // device pools and device tasks (device.go)
 }
 
 type ctlReq struct {
