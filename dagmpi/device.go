@@ -23,6 +23,15 @@ package dagmpi
 // copied (and the reverse on receive); on the direct path (a CUDA-aware MPI
 // and a Transport with the DeviceTransport capability) the chunks go from
 // and to device memory. The two paths put the same messages on the wire.
+//
+// The rest of the runtime reaches this file through small hooks, each
+// marked "device.go": Submit (the OnDevice argument, checkDeviceArgs,
+// deviceTaskLocked), edgeLocked (early edges), completeLocked (the first
+// completion), replica.drop (device memory back to the pool), Data.Buf,
+// Fetch and FetchAll, the progress loop (pollTasks before the transport,
+// devPoll after it, devIdle when only device work is under way, the sleep
+// with a Waker), postSend and postRecvs (devSend, devRecv), stallLocked,
+// and Runtime.Close (closeDevices).
 
 import (
 	"errors"
