@@ -31,8 +31,14 @@ func TestDeviceGraph(t *testing.T) {
 	checkNoLeak(t)
 	const tiles, k = 8, 12
 	want := devgraph.Serial(tiles, k)
-	for _, ranks := range []int{1, 2, 4} {
-		t.Run(fmt.Sprint(ranks), func(t *testing.T) {
+	for _, ranks := range []int{1, 2, 4, -4} {
+		name, opts := fmt.Sprint(ranks), []dagmpi.Option(nil)
+		if ranks < 0 {
+			// FetchAll of S then moves down a broadcast tree: ranks
+			// forward device replicas they received.
+			ranks, name, opts = -ranks, fmt.Sprint(-ranks, "/tree"), []dagmpi.Option{dagmpi.WithBroadcastTree()}
+		}
+		t.Run(name, func(t *testing.T) {
 			devs := make([]*cudaaware.HostDevice, ranks)
 			for r := range devs {
 				devs[r] = cudaaware.NewHostDevice(cudaaware.HostOptions{CopyDelay: 200 * time.Microsecond, Log: true})
@@ -40,7 +46,7 @@ func TestDeviceGraph(t *testing.T) {
 			o := dagmpi.DeviceOptions{Streams: 4, ChunkBytes: 256, Depth: 2}
 			s0 := make([][]float64, ranks)
 			sAll := make([][]float64, ranks)
-			errs := spmd(t, inproc.Config{Ranks: ranks, Seed: 3, MaxDelay: 50 * time.Microsecond}, nil, func(rt *dagmpi.Runtime) error {
+			errs := spmd(t, inproc.Config{Ranks: ranks, Seed: 3, MaxDelay: 50 * time.Microsecond}, opts, func(rt *dagmpi.Runtime) error {
 				var err error
 				s0[rt.Rank()], sAll[rt.Rank()], err = devgraph.Run(rt, devs[rt.Rank()], o, tiles, k)
 				return err
