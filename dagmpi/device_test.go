@@ -136,7 +136,7 @@ func TestDeviceStreamsOverlap(t *testing.T) {
 // syncGraph: task 1 (stream 0) writes X with a slow kernel; task 2 (stream
 // 1) copies X to Y; task 3, a host task, reads Y through a host handle that
 // a device task filled. Only the event wait orders task 2 after task 1.
-func syncGraph(rt *dagmpi.Runtime, dev *cudaaware.HostDevice) ([]float64, []int, error) {
+func syncGraph(rt *dagmpi.Runtime, dev *cudaaware.HostDevice, copyBody *time.Time) ([]float64, []int, error) {
 	pool, err := rt.AddDevice(cudaaware.DagmpiDevice(dev), dagmpi.DeviceOptions{Streams: 2})
 	if err != nil {
 		return nil, nil, err
@@ -171,6 +171,7 @@ func syncGraph(rt *dagmpi.Runtime, dev *cudaaware.HostDevice) ([]float64, []int,
 	}
 	err = rt.Submit(func(t *dagmpi.Task) error {
 		streams = append(streams, t.StreamIndex())
+		*copyBody = time.Now()
 		xb, yb := cudaaware.TaskBuffer(X, t), cudaaware.TaskBuffer(Y, t)
 		return cudaaware.TaskStream(t).CopyDtoD(yb.Mem(), yb.Offset(), xb.Mem(), xb.Offset(), xb.Bytes())
 	}, X.Read(), Y.Write(), dagmpi.OnDevice(pool), dagmpi.Name("copy"))
@@ -210,9 +211,10 @@ func TestDeviceEventWait(t *testing.T) {
 		dev := cudaaware.NewHostDevice(cudaaware.HostOptions{Log: true})
 		var out []float64
 		var streams []int
+		var copyBody time.Time
 		errs := spmd(t, inproc.Config{Ranks: 1}, nil, func(rt *dagmpi.Runtime) error {
 			var err error
-			out, streams, err = syncGraph(rt, dev)
+			out, streams, err = syncGraph(rt, dev, &copyBody)
 			return err
 		})
 		dagmpi.DevSkipWaits.Store(false)
@@ -244,6 +246,11 @@ func TestDeviceEventWait(t *testing.T) {
 		}
 		if !skip && cStart.Before(kEnd) {
 			t.Errorf("the copy started %v before the kernel it depends on ended", kEnd.Sub(cStart))
+		}
+		// No host synchronisation: the copy task was enqueued while the
+		// kernel it depends on was still running.
+		if !copyBody.Before(kEnd) {
+			t.Errorf("the dependent device task's body ran %v after the kernel ended: it waited on the host", copyBody.Sub(kEnd))
 		}
 	}
 }
