@@ -89,11 +89,29 @@
 // write after read, write after write, tracked per allocation). Graph.Wait
 // is the one host synchronisation.
 //
+// # dagmpi device handles and device tasks
+//
+// DagmpiDevice turns a Device into the dagmpi.Device that
+// Runtime.AddDevice takes (dagmpi does not import this package). Then
+// dagmpi.NewDeviceData makes handles whose replicas live in device memory,
+// and tasks submitted with dagmpi.OnDevice get a stream of the pool (round
+// robin): the body enqueues work on TaskStream(t), on the replicas
+// TaskBuffer(d, t), and returns without waiting. The runtime makes device
+// tasks that conflict wait for each other with events on their streams;
+// host tasks, sends and Fetch wait until the progress goroutine sees the
+// event complete. Transfers of device handles are inferred like any other:
+// direct from device memory over package p2p when MPISupport reports a
+// CUDA-aware MPI, otherwise chunk by chunk through pinned host memory (the
+// copy of one chunk overlaps the transfer of the previous one, as in a
+// Pipeline, but driven by the progress goroutine, not blocking). On the
+// host stand-in, LaunchHost enqueues a host function as a kernel and
+// HostView gives it the stand-in memory.
+//
 // # Not yet
 //
-// dagmpi does not hold device buffers in its Data handles nor run its tasks
-// through a Graph; doing so needs a replica store and a transfer path for
-// device memory inside dagmpi (Graph and SendDevice/RecvDevice are the
-// pieces). There are no kernels: GEMM tiles would need cuBLAS, which is not
-// wrapped.
+// There are no kernels on GPUs: GEMM tiles would need cuBLAS, which is not
+// wrapped, and LaunchHost works only on the host stand-in (a GPU stream
+// would need cudaLaunchHostFunc and a cgo callback). Graph and dagmpi's
+// device tasks are two schedulers of the same idea; Graph stays for code
+// that uses streams without dagmpi.
 package cudaaware

@@ -2,8 +2,11 @@ package cudaaware_test
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/spmd-go/spmd/cudaaware"
+	"github.com/spmd-go/spmd/dagmpi"
+	"github.com/spmd-go/spmd/dagmpi/inproc"
 )
 
 // Device tasks on two streams: b = a, then c = b. The second task's stream
@@ -32,4 +35,45 @@ func ExampleGraph() {
 	cudaaware.Download(got, c)
 	fmt.Println(got)
 	// Output: [1 2 3]
+}
+
+// dagmpi device handles and tasks: two ranks (goroutines here, package
+// inproc; under mpirun, processes over package p2p), each with its own
+// device. x lives in rank 0's device memory; the task that doubles it into
+// y runs on rank 1's device, so x moves device to device (staged through
+// host buffers here). The kernel is a host function on the stand-in's
+// stream; FetchAll returns host values.
+func ExampleDagmpiDevice() {
+	world, _ := inproc.NewWorld(inproc.Config{Ranks: 2})
+	var wg sync.WaitGroup
+	out := make([][]float64, 2)
+	for r := range 2 {
+		wg.Add(1)
+		go func(tr dagmpi.Transport) {
+			defer wg.Done()
+			rt, _ := dagmpi.NewOwned(tr)
+			defer rt.Close()
+			pool, _ := rt.AddDevice(cudaaware.DagmpiDevice(cudaaware.NewHostDevice(cudaaware.HostOptions{})), dagmpi.DeviceOptions{Streams: 2})
+			var init []float64
+			if rt.Rank() == 0 {
+				init = []float64{1, 2, 3}
+			}
+			x, _ := dagmpi.NewDeviceData(pool, 3, 0, init)
+			y, _ := dagmpi.NewDeviceData[float64](pool, 3, 1, nil)
+			rt.Submit(func(t *dagmpi.Task) error {
+				xb, yb := cudaaware.TaskBuffer(x, t), cudaaware.TaskBuffer(y, t)
+				return cudaaware.LaunchHost(cudaaware.TaskStream(t), func() { // enqueued, not run here
+					xv, _ := cudaaware.HostView(xb)
+					yv, _ := cudaaware.HostView(yb)
+					for i := range yv {
+						yv[i] = 2 * xv[i]
+					}
+				})
+			}, x.Read(), y.Write(), dagmpi.OnDevice(pool))
+			out[rt.Rank()], _ = y.FetchAll()
+		}(world.Endpoint(r))
+	}
+	wg.Wait()
+	fmt.Println(out[0], out[1])
+	// Output: [2 4 6] [2 4 6]
 }

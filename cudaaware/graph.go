@@ -19,9 +19,9 @@ import (
 // one allocation conflict even if they do not overlap. A Graph is used by
 // one goroutine. Each task records one event, kept until the next Wait.
 //
-// This is the local half of device tasks in a task runtime: dagmpi would
-// call Submit for the tasks it runs on this rank, and Send/RecvDevice for
-// the transfers it infers.
+// Graph is for code that uses streams without dagmpi. dagmpi schedules its
+// own device tasks (dagmpi.OnDevice on a DagmpiDevice) by the same rules,
+// across ranks and together with host tasks.
 type Graph struct {
 	dev     Device
 	streams []Stream

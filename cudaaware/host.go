@@ -21,9 +21,10 @@ type HostDevice struct {
 	delay time.Duration
 	log   bool
 
-	mu     sync.Mutex
-	copies []CopyRecord
-	live   map[*hostStream]struct{}
+	mu      sync.Mutex
+	copies  []CopyRecord
+	live    map[*hostStream]struct{}
+	streams int // streams made so far: the next one's number
 }
 
 // HostOptions configures a HostDevice.
@@ -92,6 +93,9 @@ const (
 	HtoD CopyKind = iota
 	DtoH
 	DtoD
+	// Func is a host function run in stream order (LaunchHost), the
+	// stand-in's kernel.
+	Func
 )
 
 func (k CopyKind) String() string {
@@ -102,16 +106,24 @@ func (k CopyKind) String() string {
 		return "DtoH"
 	case DtoD:
 		return "DtoD"
+	case Func:
+		return "Func"
 	}
 	return fmt.Sprintf("CopyKind(%d)", uint8(k))
 }
 
-// CopyRecord is one copy a HostDevice ran (HostOptions.Log).
+// CopyRecord is one copy (or LaunchHost function) a HostDevice ran
+// (HostOptions.Log).
 type CopyRecord struct {
 	Kind CopyKind
 	// Off is the byte offset in device memory (the destination's for DtoD).
 	Off   int
 	Bytes int
+	// Stream numbers the stream it ran on, in the order the device made
+	// its streams (0, 1, ...).
+	Stream int
+	// Start and End bound the time it ran (after the CopyDelay).
+	Start, End time.Time
 }
 
 // Copies returns the copies run so far, in completion order, and clears
@@ -124,18 +136,28 @@ func (d *HostDevice) Copies() []CopyRecord {
 	return c
 }
 
-func (d *HostDevice) record(k CopyKind, off, n int) {
+// run runs one logged operation of stream s.
+func (s *hostStream) run(k CopyKind, off, n int, f func()) {
+	if k != Func {
+		s.sleep()
+	}
+	d := s.dev
 	if !d.log {
+		f()
 		return
 	}
+	t0 := time.Now()
+	f()
+	r := CopyRecord{Kind: k, Off: off, Bytes: n, Stream: s.num, Start: t0, End: time.Now()}
 	d.mu.Lock()
-	d.copies = append(d.copies, CopyRecord{Kind: k, Off: off, Bytes: n})
+	d.copies = append(d.copies, r)
 	d.mu.Unlock()
 }
 
 // hostStream runs its work on a goroutine, in order.
 type hostStream struct {
 	dev    *HostDevice
+	num    int
 	ops    chan func()
 	closed atomic.Bool
 }
@@ -150,6 +172,8 @@ func (d *HostDevice) NewStream() (Stream, error) {
 	}()
 	d.mu.Lock()
 	d.live[s] = struct{}{}
+	s.num = d.streams
+	d.streams++
 	d.mu.Unlock()
 	return s, nil
 }
@@ -177,9 +201,7 @@ func (s *hostStream) CopyHtoD(dst *Mem, off int, src []byte) error {
 		return err
 	}
 	return s.enqueue("CopyHtoD", func() {
-		s.sleep()
-		copy(dst.host[off:], src)
-		s.dev.record(HtoD, off, len(src))
+		s.run(HtoD, off, len(src), func() { copy(dst.host[off:], src) })
 	})
 }
 
@@ -191,9 +213,7 @@ func (s *hostStream) CopyDtoH(dst []byte, src *Mem, off int) error {
 		return err
 	}
 	return s.enqueue("CopyDtoH", func() {
-		s.sleep()
-		copy(dst, src.host[off:off+len(dst)])
-		s.dev.record(DtoH, off, len(dst))
+		s.run(DtoH, off, len(dst), func() { copy(dst, src.host[off:off+len(dst)]) })
 	})
 }
 
@@ -211,9 +231,7 @@ func (s *hostStream) CopyDtoD(dst *Mem, dstOff int, src *Mem, srcOff, n int) err
 		return err
 	}
 	return s.enqueue("CopyDtoD", func() {
-		s.sleep()
-		copy(dst.host[dstOff:dstOff+n], src.host[srcOff:srcOff+n])
-		s.dev.record(DtoD, dstOff, n)
+		s.run(DtoD, dstOff, n, func() { copy(dst.host[dstOff:dstOff+n], src.host[srcOff:srcOff+n]) })
 	})
 }
 

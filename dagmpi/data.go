@@ -48,6 +48,8 @@ type handle struct {
 	// latest version elsewhere than at loc, in the order of their first
 	// reading task (tree nodes 1, 2, ...).
 	cons []int32
+
+	dev *DevicePool // a device handle's pool (NewDeviceData), or nil
 }
 
 // Data is a distributed array of n elements of type T: a handle every rank
@@ -177,6 +179,9 @@ func (d *Data[T]) handle() *handle {
 // The slice is valid only while the body runs.
 func (d *Data[T]) Buf(t *Task) []T {
 	h := d.handle()
+	if h.dev != nil {
+		panic(errDeviceBuf)
+	}
 	for i := range t.op.acc {
 		if t.op.acc[i].h == h {
 			return typed[T](t.op.acc[i].rep.buf, h.n)
@@ -239,6 +244,9 @@ func (d *Data[T]) Fetch(root int) ([]T, error) {
 	if root < 0 || root >= rt.size {
 		return nil, fmt.Errorf("dagmpi: Fetch(%d): root outside [0, %d)", root, rt.size)
 	}
+	if h.dev != nil {
+		return fetchDevice(d, []int{root}) // device.go
+	}
 	var out []T
 	if rt.me == root {
 		out = make([]T, h.n)
@@ -260,6 +268,13 @@ func (d *Data[T]) Fetch(root int) ([]T, error) {
 func (d *Data[T]) FetchAll() ([]T, error) {
 	h := d.handle()
 	rt := h.rt
+	if h.dev != nil {
+		roots := make([]int, rt.size)
+		for r := range roots {
+			roots[r] = r
+		}
+		return fetchDevice(d, roots) // device.go
+	}
 	out := make([]T, h.n)
 	for r := 0; r < rt.size; r++ {
 		err := rt.Submit(func(t *Task) error {

@@ -117,6 +117,21 @@
 // transfer involves only its two ranks, which both submit the task. With
 // pruning each rank's cost is its own tasks, not the whole graph's.
 //
+// # Devices
+//
+// Runtime.AddDevice registers an accelerator (a Device, which package
+// cudaaware implements) with a pool of streams. NewDeviceData makes handles
+// whose replicas live in its memory; a task submitted with OnDevice is a
+// device task: its body enqueues work on Task.Stream and returns. Its end
+// is an event: device tasks of the same pool that depend on it are released
+// when it is enqueued and their streams wait for the event (no host
+// synchronisation; independent tasks overlap on different streams); every
+// other dependent operation waits until the progress goroutine sees the
+// event complete. Device replicas move in chunks of DeviceOptions.ChunkBytes,
+// directly from device memory with a DeviceTransport (package p2p) and a
+// CUDA-aware MPI, otherwise staged through pinned host memory, the copy of
+// one chunk overlapping the transfer of the previous one. See device.go.
+//
 // # Failure
 //
 // A task that panics or returns an error, a Transport error, a watchdog

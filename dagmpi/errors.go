@@ -59,5 +59,7 @@ const (
 	errNilData      = "dagmpi: nil *Data"
 	errForeignData  = "dagmpi: Data belongs to another Runtime"
 	errNotInTask    = "dagmpi: Data.Buf: the task did not declare an access to this Data"
+	errDeviceBuf    = "dagmpi: Data.Buf: the Data lives on a device: use Data.Mem in a task submitted with OnDevice"
+	errNotDevice    = "dagmpi: Data.Mem: the Data is not a device handle (NewDeviceData)"
 	errNilTransport = "dagmpi: New: nil Transport"
 )

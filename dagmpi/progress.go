@@ -30,6 +30,7 @@ type pump struct {
 	ops      []*op                 // scratch for complete
 	task     Task                  // for task bodies run inline
 	noInline time.Time             // no inline run before this time
+	dev      devPump               // transfers of device replicas (device.go)
 }
 
 func (rt *Runtime) progress() {
@@ -87,12 +88,24 @@ func (rt *Runtime) progress() {
 			rt.failTransport(err)
 			return
 		}
+		if rt.devBusy() {
+			if err := p.pollTasks(&worked); err != nil { // device.go: device tasks whose events completed
+				rt.failTransport(err)
+				return
+			}
+		}
 		if p.out > 0 {
 			var err error
 			done, err = rt.tr.Progress(done[:0])
 			if err != nil {
 				rt.failTransport(err)
 				return
+			}
+			if rt.devBusy() {
+				if done, err = p.devPoll(done, &worked); err != nil { // device.go: chunks of device transfers
+					rt.failTransport(err)
+					return
+				}
 			}
 			if len(done) > 0 {
 				if err := p.complete(done); err != nil {
@@ -157,7 +170,7 @@ func (rt *Runtime) progress() {
 				continue
 			}
 			sleep := rt.cfg.poll
-			if rt.waker != nil {
+			if rt.waker != nil && !rt.devBusy() {
 				sleep = tick
 			} else if now.Sub(active) < rt.cfg.spin+dozeWindow {
 				// Doze: short OS sleeps between polls. A Go timer would
@@ -181,6 +194,10 @@ func (rt *Runtime) progress() {
 			case <-timer.C:
 			}
 			stopTimer(timer)
+			continue
+		}
+		if rt.devBusy() {
+			p.devIdle() // device.go: only device work is under way; poll its events soon
 			continue
 		}
 		timer.Reset(tick)
@@ -281,7 +298,13 @@ func (p *pump) postSend(o *op) error {
 	d := o.peer
 	id := p.newID(o)
 	tag := int(o.pseq % p.rt.tags)
-	if err := p.rt.tr.Send(o.rep.buf, d, tag, id); err != nil {
+	var err error
+	if o.rep.h.dev != nil || len(p.dev.keys) > 0 {
+		err = p.devSend(o, d, tag, id) // device.go: device data, or behind a device transfer with this tag
+	} else {
+		err = p.rt.tr.Send(o.rep.buf, d, tag, id)
+	}
+	if err != nil {
 		return fmt.Errorf("send of data %d to rank %d, tag %d: %w", o.rep.h.id, d, tag, err)
 	}
 	if o.pseq == p.sendLow[d] {
@@ -316,7 +339,13 @@ func (p *pump) postRecvs() error {
 		p.inflight += n
 		id := p.newID(o)
 		tag := int(o.pseq % p.rt.tags)
-		if err := p.rt.tr.Recv(o.rep.buf, o.peer, tag, id); err != nil {
+		var err error
+		if o.rep.h.dev != nil || len(p.dev.keys) > 0 {
+			err = p.devRecv(o, tag, id) // device.go: device data, or behind a device transfer with this tag
+		} else {
+			err = p.rt.tr.Recv(o.rep.buf, o.peer, tag, id)
+		}
+		if err != nil {
 			return fmt.Errorf("receive of data %d from rank %d, tag %d: %w", o.rep.h.id, o.peer, tag, err)
 		}
 	}
@@ -458,6 +487,8 @@ func (rt *Runtime) stallLocked(p *pump, d time.Duration) string {
 		case opTask:
 			fmt.Fprintf(&b, "task %q (#%d) ", o.name, o.seq)
 			switch {
+			case o.dev != nil && o.dev.enqueued: // device.go
+				b.WriteString(o.dev.stalled())
 			case o.running > rt.cfg.workers:
 				b.WriteString("running on the progress goroutine")
 			case o.running > 0:

@@ -33,6 +33,7 @@ type Runtime struct {
 	scratch []access
 	srcs    []int32 // with WithBroadcastTree: each access's tree source, or -1
 	closed  bool
+	dev     devState // device pools and device tasks (device.go)
 
 	mu        sync.Mutex
 	workCond  sync.Cond // workers wait for ready tasks
@@ -292,6 +293,9 @@ func (rt *Runtime) Close() error {
 	rt.mu.Unlock()
 	rt.kick()
 	rt.wg.Wait()
+	if derr := rt.closeDevices(); derr != nil && err == nil {
+		err = fmt.Errorf("dagmpi: rank %d: releasing devices: %w", rt.me, derr)
+	}
 	if rt.cfg.ownTransport {
 		if cerr := rt.tr.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("%w: close: %v", ErrTransport, cerr)
@@ -448,6 +452,10 @@ func (p panicError) Error() string { return fmt.Sprint(p.v) }
 
 // completeLocked finishes o: releases its successors and its replicas.
 func (rt *Runtime) completeLocked(o *op) {
+	if o.dev != nil && !o.dev.done {
+		rt.devEnqueuedLocked(o) // a device task's work is enqueued, not done (device.go)
+		return
+	}
 	for _, s := range o.succ {
 		s.npred--
 		if s.npred == 0 {

@@ -56,6 +56,8 @@ type op struct {
 	posted  bool   // handed to the Transport
 	running int    // worker+1 while the body runs
 
+	dev *devTask // device task (OnDevice), or nil
+
 	prev, next *op // list of pending operations
 }
 
@@ -90,6 +92,10 @@ func (rt *Runtime) freeOpLocked(o *op) {
 
 // edgeLocked makes s wait for p.
 func edgeLocked(p, s *op) {
+	if p.dev != nil && s.dev != nil && p.dev.pool == s.dev.pool {
+		devEdgeLocked(p, s) // device to device: an event wait (device.go)
+		return
+	}
 	p.succ = append(p.succ, s)
 	s.npred++
 }
@@ -105,6 +111,10 @@ type replica struct {
 	readers  []*op // unfinished ops reading buf since lastW
 	refs     int   // unfinished ops using the replica
 	attached bool  // the handle's current replica (holds the latest version)
+
+	// dmem holds a device handle's data; buf is then a placeholder
+	// (device.go).
+	dmem DeviceMem
 }
 
 // trackLocked orders o after the earlier users of r that conflict with
@@ -165,7 +175,7 @@ func (rt *Runtime) untrackLocked(r *replica, o *op) {
 	}
 	r.refs--
 	if r.refs == 0 && !r.attached {
-		r.buf = nil
+		r.drop()
 	}
 }
 

@@ -13,6 +13,7 @@ const (
 	argName
 	argPriority
 	argRank
+	argDevice
 )
 
 // Arg is one argument of Submit: a data access (Data.Read, Data.Write,
@@ -24,6 +25,7 @@ type Arg struct {
 	h    *handle
 	i    int
 	s    string
+	d    *DevicePool
 }
 
 // Name names the task in traces, graphs and error messages.
@@ -78,6 +80,7 @@ func (rt *Runtime) Submit(body func(*Task) error, args ...Arg) error {
 	}
 	acc := rt.scratch[:0]
 	name, prio, exec := "", 0, -1
+	rt.dev.sub = nil
 	for i := range args {
 		a := &args[i]
 		switch a.kind {
@@ -103,11 +106,21 @@ func (rt *Runtime) Submit(body func(*Task) error, args ...Arg) error {
 				return fmt.Errorf("dagmpi: Submit: argument %d: OnRank(%d) outside [0, %d)", i, a.i, rt.size)
 			}
 			exec = a.i
+		case argDevice:
+			if a.d == nil {
+				return fmt.Errorf("dagmpi: Submit: argument %d: OnDevice(nil)", i)
+			}
+			rt.dev.sub = a.d
 		default:
 			return fmt.Errorf("dagmpi: Submit: argument %d: zero Arg", i)
 		}
 	}
 	rt.scratch = acc
+	if rt.dev.sub != nil || len(rt.dev.pools) > 0 {
+		if err := rt.checkDeviceArgs(acc, rt.dev.sub); err != nil { // device.go
+			return err
+		}
+	}
 	if exec < 0 {
 		exec = 0
 		found := false
@@ -223,7 +236,7 @@ func (rt *Runtime) remoteWrite(h *handle, exec int) {
 		rt.mu.Lock()
 		r.attached = false
 		if r.refs == 0 {
-			r.buf = nil
+			r.drop()
 		}
 		rt.mu.Unlock()
 	}
@@ -273,7 +286,7 @@ func (rt *Runtime) submitSends(seq uint64, name string, exec int, acc []access) 
 				h.rep = nil
 				r.attached = false
 				if r.refs == 0 {
-					r.buf = nil
+					r.drop()
 				}
 			}
 		}
@@ -298,6 +311,9 @@ func (rt *Runtime) submitLocal(body func(*Task) error, seq uint64, name string, 
 	me := rt.me
 	t := rt.newOpLocked(opTask)
 	t.seq, t.name, t.prio, t.body = seq, name, prio, body
+	if rt.dev.sub != nil {
+		rt.deviceTaskLocked(t, rt.dev.sub) // device.go
+	}
 	if len(acc) <= len(t.accs) {
 		t.acc = t.accs[:len(acc)]
 	} else {

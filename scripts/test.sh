@@ -25,7 +25,7 @@ step "go test ./... (Open MPI)"
 go test -count=1 -timeout 20m ./...
 
 step "cgo packages under GOEXPERIMENT=cgocheck2"
-GOEXPERIMENT=cgocheck2 go test -count=1 ./mpi ./rma ./dagmpi/onesided ./blockcyclic/kernels
+GOEXPERIMENT=cgocheck2 go test -count=1 ./mpi ./rma ./dagmpi/onesided ./dagmpi/p2p ./blockcyclic/kernels
 
 step "cudaaware with -tags cuda (CUDA runtime opened at run time; GPU tests skip without a GPU), and under the race detector"
 go vet -tags cuda ./cudaaware
