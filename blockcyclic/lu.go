@@ -27,8 +27,16 @@ const (
 	// matrices, and can fail or lose all accuracy on others. The panel then
 	// needs no communication along the process column.
 	NoPivoting
-	// TournamentPivoting (CALU) is not implemented yet: Getrf returns an
-	// error for it.
+	// TournamentPivoting is communication-avoiding LU's (CALU, Grigori,
+	// Demmel and Xiang 2011): each rank holding tiles of the panel picks nb
+	// candidate pivot rows among its own rows by partial pivoting (DGETRF on
+	// a copy), the candidates are reduced pairwise along a binary tree of
+	// those ranks (DGETRF on the 2 nb stacked candidates each time) to nb
+	// pivot rows, which are moved to the top, and the panel is then factored
+	// without further pivoting. Only nb x nb blocks travel up the process
+	// column instead of the whole panel. On a grid with one process row the
+	// pivots are those of partial pivoting; otherwise they differ, with a
+	// growth factor that is larger in theory but similar in practice.
 	TournamentPivoting
 )
 
@@ -136,9 +144,7 @@ func Getrf(a *Matrix, pivoting Pivoting) (*Pivots, error) {
 		return nil, fmt.Errorf("blockcyclic: Getrf: A has %d x %d tiles, want square tiles (MB_ = NB_)", a.mb, a.nb)
 	}
 	switch pivoting {
-	case PartialPivoting, NoPivoting:
-	case TournamentPivoting:
-		return nil, fmt.Errorf("blockcyclic: Getrf: tournament pivoting is not implemented yet")
+	case PartialPivoting, NoPivoting, TournamentPivoting:
 	default:
 		return nil, fmt.Errorf("blockcyclic: Getrf: unknown pivoting %d", int(pivoting))
 	}
@@ -162,7 +168,8 @@ type luGraph struct {
 	piv    *Pivots
 	failed atomic.Int64 // this rank's first zero pivot (1-based global), 0: none
 	swaps  *swapper
-	marks  [][]dagmpi.Arg // per rank: reads that order agreeInfo after its panels
+	marks  [][]dagmpi.Arg                // per rank: reads that order agreeInfo after its panels
+	cands  map[int]*dagmpi.Data[float64] // tournament candidates of each rank
 }
 
 // luPanelPool recycles the tall panel buffers.
@@ -208,20 +215,24 @@ func (g *luGraph) submit() error {
 	for k := 0; k < steps; k++ {
 		r0 := a.Owner(k, k)
 		g.piv.on[k] = r0
-		if g.piv.kind == PartialPivoting {
+		switch g.piv.kind {
+		case PartialPivoting, TournamentPivoting:
 			_, cols := a.TileDims(k, k)
 			d, err := dagmpi.NewData[int32](a.rt, min(a.m-k*a.nb, cols), r0, nil)
 			if err != nil {
 				return err
 			}
 			g.piv.steps[k] = d
-			if err := g.panel(k); err != nil {
+			g.marks[r0] = append(g.marks[r0], d.Read())
+			if g.piv.kind == PartialPivoting {
+				err = g.panel(k)
+			} else {
+				err = g.panelTournament(k)
+			}
+			if err != nil {
 				return err
 			}
-			if r0 < len(g.marks) {
-				g.marks[r0] = append(g.marks[r0], d.Read())
-			}
-		} else {
+		default:
 			if err := g.panelNoPiv(k); err != nil {
 				return err
 			}
@@ -233,7 +244,7 @@ func (g *luGraph) submit() error {
 				return err
 			}
 		}
-		if g.piv.kind == PartialPivoting {
+		if g.piv.kind != NoPivoting {
 			// Interchanges right of the panel, then left.
 			for j := k + 1; j < a.nt; j++ {
 				if err := g.swaps.submit(j, k, g.piv, false, g.ordinary(k, j)); err != nil {
@@ -331,6 +342,183 @@ func (g *luGraph) panel(k int) error {
 		}
 	}
 	return nil
+}
+
+// panelTournament submits step k's panel with tournament pivoting (see
+// TournamentPivoting): candidate selection on each rank holding panel
+// tiles, a binary reduction tree rooted at the diagonal tile's owner r0,
+// the pivots on r0, their interchanges in panel column k, and the
+// factorization without pivoting (panelNoPiv).
+func (g *luGraph) panelTournament(k int) error {
+	a := g.a
+	r0 := a.Owner(k, k)
+	top := k * a.nb
+	_, kb := a.TileDims(k, k)
+	ranks := []int{r0}
+	for i := k + 1; i < a.mt; i++ {
+		if o := a.Owner(i, k); !contains(ranks, o) {
+			ranks = append(ranks, o)
+		}
+	}
+	sort.Ints(ranks[1:])
+	if g.cands == nil {
+		g.cands = map[int]*dagmpi.Data[float64]{}
+	}
+	cands := make([]*dagmpi.Data[float64], len(ranks))
+	for n, r := range ranks {
+		c := g.cands[r]
+		if c == nil {
+			var err error
+			if c, err = dagmpi.NewData[float64](a.rt, candLen(a.nb), r, nil); err != nil {
+				return err
+			}
+			g.cands[r] = c
+		}
+		cands[n] = c
+	}
+	prio := g.critical(k, true)
+	// Candidates of each rank among its own rows.
+	for n, r := range ranks {
+		t := newLUTask(a, r)
+		var mine []int
+		for i := k; i < a.mt; i++ {
+			if a.Owner(i, k) == r {
+				t.read(a.Tile(i, k), r)
+				mine = append(mine, i)
+			}
+		}
+		c := cands[n]
+		t.write(c)
+		if err := t.submit(prio, "calu-local", func(tk *dagmpi.Task) error {
+			rows := 0
+			for _, i := range mine {
+				r, _ := a.TileDims(i, k)
+				rows += r
+			}
+			blk := make([]float64, rows*kb)
+			idx := make([]int, 0, rows)
+			off := 0
+			for _, i := range mine {
+				r, _ := a.TileDims(i, k)
+				tl := a.Tile(i, k).Buf(tk)
+				for col := 0; col < kb; col++ {
+					copy(blk[off+col*rows:off+col*rows+r], tl[col*r:(col+1)*r])
+				}
+				for x := 0; x < r; x++ {
+					idx = append(idx, i*a.mb+x)
+				}
+				off += r
+			}
+			selectRows(blk, rows, kb, idx, c.Buf(tk), a.nb)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	// The reduction tree: cands[n] absorbs cands[n+s].
+	for s := 1; s < len(ranks); s *= 2 {
+		for n := 0; n+s < len(ranks); n += 2 * s {
+			dst, src := cands[n], cands[n+s]
+			t := newLUTask(a, ranks[n])
+			t.args = append(t.args, dst.ReadWrite())
+			t.from = append(t.from, ranks[n])
+			t.outs = append(t.outs, dst)
+			t.read(src, ranks[n+s])
+			if err := t.submit(prio, "calu-reduce", func(tk *dagmpi.Task) error {
+				d, sc := dst.Buf(tk), src.Buf(tk)
+				nd, ns := int(d[0]), int(sc[0])
+				rows := nd + ns
+				blk := make([]float64, rows*kb)
+				idx := make([]int, 0, rows)
+				for _, c := range [][]float64{d, sc} {
+					cnt := int(c[0])
+					for x := 0; x < cnt; x++ {
+						idx = append(idx, int(c[1+x]))
+					}
+				}
+				for col := 0; col < kb; col++ {
+					copy(blk[col*rows:col*rows+nd], d[1+a.nb+col*a.nb:1+a.nb+col*a.nb+nd])
+					copy(blk[col*rows+nd:col*rows+rows], sc[1+a.nb+col*a.nb:1+a.nb+col*a.nb+ns])
+				}
+				selectRows(blk, rows, kb, idx, d, a.nb)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	// The winners become interchanges on r0.
+	pd := g.piv.steps[k]
+	t := newLUTask(a, r0)
+	t.read(cands[0], r0)
+	t.write(pd)
+	if err := t.submit(prio, "calu-pivots", func(tk *dagmpi.Task) error {
+		c := cands[0].Buf(tk)
+		ipiv := pd.Buf(tk)
+		pos := map[int]int{}   // original row -> where it is now
+		holds := map[int]int{} // position -> original row there now
+		where := func(row int) int {
+			if p, ok := pos[row]; ok {
+				return p
+			}
+			return row
+		}
+		at := func(p int) int {
+			if r, ok := holds[p]; ok {
+				return r
+			}
+			return p
+		}
+		for r := range ipiv {
+			w := int(c[1+r])
+			p := where(w)
+			ipiv[r] = int32(p)
+			if p != top+r {
+				x := at(top + r)
+				holds[top+r], holds[p] = w, x
+				pos[w], pos[x] = top+r, p
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := g.swaps.submit(k, k, g.piv, false, prio); err != nil {
+		return err
+	}
+	return g.panelNoPiv(k)
+}
+
+// candLen is the length of a tournament candidate set for tile size nb:
+// the count, nb global row indices, and the nb x nb rows column-major with
+// leading dimension nb.
+func candLen(nb int) int { return 1 + nb + nb*nb }
+
+// selectRows picks the pivot rows of partial pivoting on the rows x kb
+// column-major block blk (whose rows are the global rows idx), by DGETRF
+// on a copy, and writes them, in pivot order and with their original
+// values, as a candidate set into c (see candLen).
+func selectRows(blk []float64, rows, kb int, idx []int, c []float64, nb int) {
+	work := append([]float64(nil), blk...)
+	np := min(rows, kb)
+	ipiv := make([]int32, np)
+	if np > 0 {
+		_ = kernels.Getrf(rows, kb, work, max(rows, 1), ipiv) // a zero pivot still selects rows
+	}
+	order := make([]int, rows)
+	for x := range order {
+		order[x] = x
+	}
+	for r, p := range ipiv {
+		order[r], order[p] = order[p], order[r]
+	}
+	c[0] = float64(np)
+	for r := 0; r < np; r++ {
+		c[1+r] = float64(idx[order[r]])
+		for col := 0; col < kb; col++ {
+			c[1+nb+r+col*nb] = blk[order[r]+col*rows]
+		}
+	}
 }
 
 // panelNoPiv submits step k's panel without pivoting: the diagonal tile's
@@ -844,7 +1032,7 @@ func Getrs(trans blas.Transpose, a *Matrix, piv *Pivots, b *Matrix) error {
 	}
 	sw := newSwapper(b)
 	pivots := func(reverse bool) error {
-		if piv.kind != PartialPivoting {
+		if piv.kind == NoPivoting {
 			return nil
 		}
 		for s := range piv.steps {

@@ -23,7 +23,7 @@ import (
 	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/ludemo"
 )
 
-var pivot = flag.String("pivot", "partial", "pivoting: partial (LAPACK's), none (diagonally dominant matrix) or tournament (not implemented yet)")
+var pivot = flag.String("pivot", "partial", "pivoting: partial (LAPACK's), none (diagonally dominant matrix) or tournament (CALU)")
 
 func main() {
 	lademo.Main("getrf", 4096, 256, func(e *lademo.Env) (*lademo.Result, error) {

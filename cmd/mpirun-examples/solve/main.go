@@ -20,7 +20,7 @@ import (
 )
 
 var (
-	pivot = flag.String("pivot", "partial", "pivoting: partial (LAPACK's), none (diagonally dominant matrix) or tournament (not implemented yet)")
+	pivot = flag.String("pivot", "partial", "pivoting: partial (LAPACK's), none (diagonally dominant matrix) or tournament (CALU)")
 	nrhs  = flag.Int("nrhs", 1, "number of right-hand sides")
 )
 
