@@ -528,9 +528,7 @@ func (g *luGraph) panelNoPiv(k int) error {
 	r0 := a.Owner(k, k)
 	top := k * a.nb
 	kk := tileRef{a, k, k}
-	if r0 < len(g.marks) {
-		g.marks[r0] = append(g.marks[r0], a.Tile(k, k).Read())
-	}
+	g.marks[r0] = append(g.marks[r0], a.Tile(k, k).Read())
 	err := submitTile(kk, nil, g.critical(k, true), "getrf-nopiv", func(tk *dagmpi.Task) error {
 		buf, ld := kk.buf(tk)
 		r, c := a.TileDims(k, k)
