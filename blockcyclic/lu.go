@@ -110,9 +110,9 @@ func (p *Pivots) Ints() ([]int, error) {
 // triangular (lower trapezoidal if m > n) below the diagonal and U upper
 // triangular (trapezoidal if m < n) on and above it. a must have square
 // tiles (MB_ = NB_). pivoting chooses the pivots (PartialPivoting as
-// LAPACK, or NoPivoting); the interchanges are returned as Pivots, and
-// are applied to the whole rows, left and right of each panel, as LAPACK
-// does.
+// LAPACK, TournamentPivoting, or NoPivoting); the interchanges are
+// returned as Pivots, and are applied to the whole rows, left and right of
+// each panel, as LAPACK does.
 //
 // It is collective and submits a task graph, right-looking, one step per
 // tile column k: the panel (the tiles of column k from the diagonal down,
@@ -129,10 +129,11 @@ func (p *Pivots) Ints() ([]int, error) {
 //
 // It waits only for the factorization's status: the tasks may still be
 // running when it returns. If a pivot is exactly zero, every rank returns
-// the same error wrapping a *kernels.ZeroPivotError whose Column is LAPACK's
-// INFO (1-based global index of the first zero U(i, i)); with partial
-// pivoting the factorization is completed all the same, as in LAPACK; with
-// NoPivoting the columns below a zero pivot hold infinities or NaNs.
+// the same Pivots and an error wrapping a *kernels.ZeroPivotError whose
+// Column is LAPACK's INFO (1-based global index of the first zero
+// U(i, i)); with partial pivoting the factorization is completed all the
+// same, as in LAPACK; with the other pivotings the entries of L below a
+// zero pivot are infinite or NaN.
 //
 // The growth factor max|U| / max|A| (MaxAbs of the upper triangle after, of
 // the whole matrix before) measures the stability of the result.
