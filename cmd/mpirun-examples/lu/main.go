@@ -9,7 +9,7 @@
 // distribution in the same job and prints the ratio.
 //
 //	go build -tags scalapack -o bin/lu ./cmd/mpirun-examples/lu
-//	scripts/mpirun.sh -np 2 bin/lu -n 8192 -nb 256 -p 1 -q 2 -scalapack -scalapack-nb 64
+//	scripts/mpirun.sh -np 2 bin/lu -n 8192 -nb 384 -p 1 -q 2 -scalapack -scalapack-nb 128
 //
 // The matrix is generated in place, tile by tile, from a hash of (i, j):
 // entries in [-0.5, 0.5) (plus N on the diagonal with -pivot none).
@@ -26,7 +26,7 @@ import (
 var pivot = flag.String("pivot", "partial", "pivoting: partial (LAPACK's), none (diagonally dominant matrix) or tournament (CALU)")
 
 func main() {
-	lademo.Main("getrf", 4096, 256, func(e *lademo.Env) (*lademo.Result, error) {
+	lademo.Main("getrf", 4096, 384, func(e *lademo.Env) (*lademo.Result, error) {
 		p, err := bc.ParsePivoting(*pivot)
 		if err != nil {
 			return nil, err

@@ -8,7 +8,7 @@
 // distribution in the same job and prints the ratio.
 //
 //	go build -tags scalapack -o bin/solve ./cmd/mpirun-examples/solve
-//	scripts/mpirun.sh -np 2 bin/solve -n 8192 -nb 256 -p 1 -q 2 -nrhs 16 -scalapack
+//	scripts/mpirun.sh -np 2 bin/solve -n 8192 -nb 384 -p 1 -q 2 -nrhs 16 -scalapack -scalapack-nb 128
 package main
 
 import (
@@ -25,7 +25,7 @@ var (
 )
 
 func main() {
-	lademo.Main("gesv", 4096, 256, func(e *lademo.Env) (*lademo.Result, error) {
+	lademo.Main("gesv", 4096, 384, func(e *lademo.Env) (*lademo.Result, error) {
 		p, err := bc.ParsePivoting(*pivot)
 		if err != nil {
 			return nil, err
