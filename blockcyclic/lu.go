@@ -1133,6 +1133,16 @@ func MaxAbs(a *Matrix, part blas.Uplo) (float64, error) {
 				i, j := ij[0], ij[1]
 				buf := a.Tile(i, j).Buf(t)
 				rows, cols := a.TileDims(i, j)
+				r0, c0 := i*a.mb, j*a.nb
+				if part == blas.All || part == blas.Upper && r0+rows-1 <= c0 || part == blas.Lower && r0 >= c0+cols-1 {
+					// The whole tile is in part.
+					for _, x := range buf[:rows*cols] {
+						if e := math.Abs(x); e > m || math.IsNaN(e) {
+							m = e
+						}
+					}
+					continue
+				}
 				for c := 0; c < cols; c++ {
 					for x := 0; x < rows; x++ {
 						gi, gj := i*a.mb+x, j*a.nb+c

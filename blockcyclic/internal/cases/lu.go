@@ -174,6 +174,22 @@ func getrfOne(rt *dagmpi.Runtime, s Shape, g bc.Cyclic2D, pv bc.Pivoting, f func
 			if err != nil {
 				return err
 			}
+			lmax, err := bc.MaxAbs(a, blas.Lower)
+			if err != nil {
+				return err
+			}
+			wantA, wantL := 0.0, 0.0
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					wantA = math.Max(wantA, math.Abs(f(i, j)))
+					if i >= j {
+						wantL = math.Max(wantL, math.Abs(f(i, j)))
+					}
+				}
+			}
+			if amax != wantA || lmax != wantL {
+				return fmt.Errorf("rank %d: %v %+v: MaxAbs gives %v (all), %v (lower), want %v, %v", rt.Rank(), s, g, amax, lmax, wantA, wantL)
+			}
 			piv, err := bc.Getrf(a, pv)
 			if err != nil {
 				return fmt.Errorf("%v %+v %v pivoting: Getrf: %w", s, g, pv, err)
