@@ -260,15 +260,41 @@ func getrfNoPivCase(rt *dagmpi.Runtime) error {
 					return fmt.Errorf("%v %+v: no pivoting gave ipiv[%d] = %d", s, g, i, p)
 				}
 			}
+			var x *bc.Matrix
+			rhs := func(i, j int) float64 { return hash01(i, j, 4) }
+			if m == n {
+				// Aᵀ X = B with the factors.
+				if x, err = bc.NewMatrixFunc(rt, n, 2, nb, 1, g, rhs); err != nil {
+					return err
+				}
+				if err := bc.Getrs(blas.Trans, a, piv, x); err != nil {
+					return fmt.Errorf("%v %+v: Getrs after no pivoting: %w", s, g, err)
+				}
+			}
 			got, err := a.Gather(0)
 			if err != nil {
 				return err
+			}
+			var xd *mat.Dense
+			if x != nil {
+				if xd, err = x.Gather(0); err != nil {
+					return err
+				}
 			}
 			if rt.Rank() != 0 || m*n == 0 {
 				continue
 			}
 			if r := luResidual(Dense(m, n, f), got, ipiv); !(r < GetrfTol) {
 				return fmt.Errorf("%v %+v: no pivoting: ||A - L U|| / (max(m,n) ||A|| eps) = %.3g, want < %v", s, g, r, float64(GetrfTol))
+			}
+			if xd != nil {
+				ad := Dense(n, n, f)
+				var r mat.Dense
+				r.Mul(ad.T(), xd)
+				r.Sub(&r, Dense(n, 2, rhs))
+				if res := mat.Norm(&r, 2) / (float64(n) * mat.Norm(ad, 2) * mat.Norm(xd, 2) * eps); !(res < GetrsTol) {
+					return fmt.Errorf("%v %+v: no pivoting, Getrs Trans: ||Aᵀ X - B|| / (n ||A|| ||X|| eps) = %.3g, want < %v", s, g, res, float64(GetrsTol))
+				}
 			}
 		}
 	}
