@@ -53,15 +53,15 @@ func init() {
 	Register(Case{Name: "lu/errors", Run: luErrors})
 }
 
-// General returns the element function of a general random matrix.
-func General(seed int) func(i, j int) float64 {
+// luRandom returns the element function of a general random matrix.
+func luRandom(seed int) func(i, j int) float64 {
 	return func(i, j int) float64 { return hash01(i, j, seed) }
 }
 
-// DiagDominant returns the element function of an m x n matrix that is
+// luDiagDominant returns the element function of an m x n matrix that is
 // strictly diagonally dominant by columns: random entries in [-0.5, 0.5)
 // plus m on the diagonal.
-func DiagDominant(m int) func(i, j int) float64 {
+func luDiagDominant(m int) func(i, j int) float64 {
 	return func(i, j int) float64 {
 		v := hash01(i, j, 17)
 		if i == j {
@@ -139,7 +139,7 @@ func lapackLU(m, n int, f func(i, j int) float64) ([]int, float64, error) {
 func getrfCase(rt *dagmpi.Runtime) error {
 	for _, s := range luShapes {
 		m, n := s.M, s.N
-		f := General(5)
+		f := luRandom(5)
 		wantPiv, wantGrowth, err := lapackLU(m, n, f)
 		if err != nil && m*n > 0 {
 			return fmt.Errorf("%v: LAPACK DGETRF: %v", s, err)
@@ -241,7 +241,7 @@ func getrfOne(rt *dagmpi.Runtime, s Shape, g bc.Cyclic2D, pv bc.Pivoting, f func
 func getrfNoPivCase(rt *dagmpi.Runtime) error {
 	for _, s := range luShapes {
 		m, n, nb := s.M, s.N, s.NB
-		f := DiagDominant(m)
+		f := luDiagDominant(m)
 		for _, g := range Grids(rt.Size()) {
 			a, err := bc.NewMatrixFunc(rt, m, n, nb, nb, g, f)
 			if err != nil {
@@ -309,7 +309,7 @@ func luSolveCase(rt *dagmpi.Runtime) error {
 		nrhs, bnb := 3, 2
 		for gi, g := range Grids(rt.Size()) {
 			for _, trans := range []blas.Transpose{blas.NoTrans, blas.Trans} {
-				f := General(7 + gi)
+				f := luRandom(7 + gi)
 				a, err := bc.NewMatrixFunc(rt, n, n, nb, nb, g, f)
 				if err != nil {
 					return err
@@ -439,7 +439,7 @@ func luErrors(rt *dagmpi.Runtime) error {
 	if _, err := bc.Getrf(odd, bc.PartialPivoting); err == nil {
 		return fmt.Errorf("Getrf with 2 x 3 tiles: no error")
 	}
-	a, err := bc.NewMatrixFunc(rt, 6, 6, 2, 2, g, DiagDominant(6))
+	a, err := bc.NewMatrixFunc(rt, 6, 6, 2, 2, g, luDiagDominant(6))
 	if err != nil {
 		return err
 	}
