@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -357,7 +358,7 @@ func (g *luGraph) panelTournament(k int) error {
 	_, kb := a.TileDims(k, k)
 	ranks := []int{r0}
 	for i := k + 1; i < a.mt; i++ {
-		if o := a.Owner(i, k); !contains(ranks, o) {
+		if o := a.Owner(i, k); !slices.Contains(ranks, o) {
 			ranks = append(ranks, o)
 		}
 	}
@@ -746,16 +747,16 @@ func (s *swapper) buffer(j, rank int, down bool) (*dagmpi.Data[float64], error) 
 	return d, err
 }
 
-// move is one row of an interchange step: row dest ends with the row that
+// rowMove is one row of an interchange step: row dest ends with the row that
 // was at src.
-type move struct{ dest, src int }
+type rowMove struct{ dest, src int }
 
 // swapMoves returns the net effect of the interchanges ipiv (row top+r with
 // row ipiv[r], in increasing r, or decreasing if reverse) as the rows that
 // change, sorted by dest. With ipiv[r] >= top+r, a row at or below
 // top+len(ipiv) only ever receives a row that started above it, in
 // [top, top+len(ipiv)), in either order.
-func swapMoves(ipiv []int32, top int, reverse bool) []move {
+func swapMoves(ipiv []int32, top int, reverse bool) []rowMove {
 	at := make(map[int]int, 2*len(ipiv)) // row -> original row it holds
 	get := func(r int) int {
 		if v, ok := at[r]; ok {
@@ -775,10 +776,10 @@ func swapMoves(ipiv []int32, top int, reverse bool) []move {
 		vx, vy := get(x), get(y)
 		at[x], at[y] = vy, vx
 	}
-	out := make([]move, 0, len(at))
+	out := make([]rowMove, 0, len(at))
 	for d, src := range at {
 		if d != src {
-			out = append(out, move{d, src})
+			out = append(out, rowMove{d, src})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].dest < out[j].dest })
@@ -811,7 +812,7 @@ func (s *swapper) submit(j, k int, piv *Pivots, reverse bool, prio int) error {
 	r0 := x.Owner(k, j)
 	var others []int // other ranks holding tiles of column j below row k
 	for i := k + 1; i < x.mt; i++ {
-		if o := x.Owner(i, j); o != r0 && !contains(others, o) {
+		if o := x.Owner(i, j); o != r0 && !slices.Contains(others, o) {
 			others = append(others, o)
 		}
 	}
@@ -951,7 +952,7 @@ func (s *swapper) submit(j, k int, piv *Pivots, reverse bool, prio int) error {
 				}
 			default:
 				o := x.Owner(mv.src/x.mb, j)
-				u := ups[index(others, o)].Buf(tk)
+				u := ups[slices.Index(others, o)].Buf(tk)
 				for c := 0; c < cols; c++ {
 					*v.at(mv.dest, c) = u[mv.dest-top+c*np]
 				}
@@ -992,17 +993,6 @@ func (s *swapper) submit(j, k int, piv *Pivots, reverse bool, prio int) error {
 		}
 	}
 	return nil
-}
-
-func contains(s []int, v int) bool { return index(s, v) >= 0 }
-
-func index(s []int, v int) int {
-	for i, x := range s {
-		if x == v {
-			return i
-		}
-	}
-	return -1
 }
 
 // Getrs solves op(A) X = B with the LU factorization of the n x n A and

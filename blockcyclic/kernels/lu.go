@@ -21,11 +21,11 @@ func (e *ZeroPivotError) Error() string {
 		e.M, e.N, e.Column, e.Column, e.Column)
 }
 
-const errPiv = "kernels: ipiv shorter than min(m, n)"
+const errIpivShort = "kernels: ipiv shorter than min(m, n)"
 
-// sfmin is LAPACK's DLAMCH('S'): the smallest number whose reciprocal does
+// getrfSfmin is LAPACK's DLAMCH('S'): the smallest number whose reciprocal does
 // not overflow.
-const sfmin = 0x1p-1022
+const getrfSfmin = 0x1p-1022
 
 // Getrf computes the LU factorization with partial pivoting of the m x n
 // column-major A, as LAPACK DGETRF: A = P L U with L unit lower triangular
@@ -44,7 +44,7 @@ const sfmin = 0x1p-1022
 func Getrf(m, n int, a []float64, lda int, ipiv []int32) error {
 	checkArray(m, n, a, lda)
 	if len(ipiv) < min(m, n) {
-		panic(errPiv)
+		panic(errIpivShort)
 	}
 	if m == 0 || n == 0 {
 		return nil
@@ -62,7 +62,7 @@ func Getrf(m, n int, a []float64, lda int, ipiv []int32) error {
 func GetrfGo(m, n int, a []float64, lda int, ipiv []int32) error {
 	checkArray(m, n, a, lda)
 	if len(ipiv) < min(m, n) {
-		panic(errPiv)
+		panic(errIpivShort)
 	}
 	if info := getrf2(m, n, a, lda, ipiv, true); info != 0 {
 		return &ZeroPivotError{Column: info, M: m, N: n}
@@ -117,7 +117,7 @@ func getrf2(m, n int, a []float64, lda int, ipiv []int32, pivot bool) int {
 		if p != 0 {
 			a[0], a[p] = a[p], a[0]
 		}
-		if math.Abs(a[0]) >= sfmin {
+		if math.Abs(a[0]) >= getrfSfmin {
 			r := 1 / a[0]
 			for i := 1; i < m; i++ {
 				a[i] *= r
@@ -177,7 +177,7 @@ func Laswp(n int, a []float64, lda int, k1, k2 int, ipiv []int32) {
 		panic(errShape)
 	}
 	if len(ipiv) < k2 {
-		panic(errPiv)
+		panic(errIpivShort)
 	}
 	if n == 0 || k1 == k2 {
 		return
