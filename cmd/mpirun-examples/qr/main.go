@@ -9,7 +9,7 @@
 // report are package lademo's; -ib and -tree are this program's.
 //
 //	go build -tags scalapack -o bin/qr ./cmd/mpirun-examples/qr
-//	scripts/mpirun.sh -np 2 bin/qr -n 8192 -nb 256 -p 1 -q 2 -scalapack -scalapack-nb 64
+//	scripts/mpirun.sh -np 2 bin/qr -n 8192 -nb 384 -p 1 -q 2 -scalapack -scalapack-nb 64
 //
 // The residual compares R with the matrix itself, which serves for both
 // sides (ScaLAPACK's Q stays in its own format): A = Q R with Q orthogonal
@@ -42,10 +42,10 @@ const Tol = 30
 const eps = 0x1p-52
 
 func main() {
-	ib := flag.Int("ib", 0, "inner block size of the QR kernels (0: min(32, NB))")
+	ib := flag.Int("ib", 0, "inner block size of the QR kernels (0: blockcyclic's default, min(NB, max(32, NB/8)))")
 	tree := flag.String("tree", "hier", "reduction tree: hier (TS within a process row, TT across) or flat (TS only)")
 	checkQ := flag.Bool("check-q", false, "also check Q: ||Qᵀ A - R|| / (n ||A|| eps) (costs an Ormqr)")
-	lademo.Main("geqrf", 4096, 256, func(e *lademo.Env) (*lademo.Result, error) { return run(e, *ib, *tree, *checkQ) })
+	lademo.Main("geqrf", 4096, 384, func(e *lademo.Env) (*lademo.Result, error) { return run(e, *ib, *tree, *checkQ) })
 }
 
 // element is the test matrix: entries in [-0.5, 0.5) from a hash of (i, j).
