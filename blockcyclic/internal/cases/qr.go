@@ -44,6 +44,7 @@ var QRShapes = []QRShape{
 
 func init() {
 	Register(Case{Name: "qr/geqrf", Pruned: true, Run: geqrfCase})
+	Register(Case{Name: "qr/geqrf-layouts", Pruned: true, Run: geqrfLayoutsCase})
 	Register(Case{Name: "qr/ormqr", Pruned: true, Run: ormqrCase})
 	Register(Case{Name: "qr/gels", Pruned: true, Run: gelsCase})
 	Register(Case{Name: "qr/gels-rank-deficient", Pruned: true, Run: gelsRankCase})
@@ -78,6 +79,11 @@ func treeName(t bc.QRTree) string {
 // the identity; it returns the factors and, on rank 0, the gathered
 // factored A and Q.
 func factorQ(rt *dagmpi.Runtime, s QRShape, g bc.Distribution, tree bc.QRTree) (*bc.QRFactors, *mat.Dense, *mat.Dense, error) {
+	return factorQOn(rt, s, g, g, tree)
+}
+
+// factorQOn is factorQ with Q on its own distribution qd.
+func factorQOn(rt *dagmpi.Runtime, s QRShape, g, qd bc.Distribution, tree bc.QRTree) (*bc.QRFactors, *mat.Dense, *mat.Dense, error) {
 	a, err := bc.NewMatrixFunc(rt, s.M, s.N, s.NB, s.NB, g, qrMatrix)
 	if err != nil {
 		return nil, nil, nil, err
@@ -86,7 +92,7 @@ func factorQ(rt *dagmpi.Runtime, s QRShape, g bc.Distribution, tree bc.QRTree) (
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("Geqrf: %w", err)
 	}
-	q, err := bc.NewMatrixFunc(rt, s.M, s.M, s.NB, s.NB, g, eye)
+	q, err := bc.NewMatrixFunc(rt, s.M, s.M, s.NB, s.NB, qd, eye)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -147,6 +153,31 @@ func geqrfCase(rt *dagmpi.Runtime) error {
 			}
 			if !(orth < QRTol) {
 				return fmt.Errorf("%s: ||I - Qᵀ Q|| / (m eps) = %.3g, want < %v", where, orth, float64(QRTol))
+			}
+		}
+	}
+	return nil
+}
+
+// geqrfLayoutsCase runs Geqrf on the other layouts (1D block and cyclic,
+// 2D block): the hierarchical tree groups tiles by owner whatever the
+// layout. Q lives on a 2D grid.
+func geqrfLayoutsCase(rt *dagmpi.Runtime) error {
+	for _, s := range []QRShape{{14, 9, 3, 2}, {7, 12, 2, 0}} {
+		mt, nt := (s.M+s.NB-1)/s.NB, (s.N+s.NB-1)/s.NB
+		for li, d := range Layouts(rt.Size(), mt, nt) {
+			tree := bc.QRTree(li % 2)
+			where := fmt.Sprintf("%dx%d nb=%d ib=%d %T%+v %s tree", s.M, s.N, s.NB, s.IB, d, d, treeName(tree))
+			_, fa, q, err := factorQOn(rt, s, d, Grids(rt.Size())[0], tree)
+			if err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
+			if rt.Rank() != 0 {
+				continue
+			}
+			res, orth := qrResiduals(Dense(s.M, s.N, qrMatrix), fa, q)
+			if !(res < QRTol) || !(orth < QRTol) {
+				return fmt.Errorf("%s: ||A - Q R|| / (m ||A|| eps) = %.3g, ||I - Qᵀ Q|| / (m eps) = %.3g, want both < %v", where, res, orth, float64(QRTol))
 			}
 		}
 	}
