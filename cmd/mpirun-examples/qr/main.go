@@ -42,7 +42,7 @@ const Tol = 30
 const eps = 0x1p-52
 
 func main() {
-	ib := flag.Int("ib", 0, "inner block size of the QR kernels (0: blockcyclic's default, min(NB, max(32, NB/8)))")
+	ib := flag.Int("ib", 0, "inner block size of the QR kernels (0: blockcyclic's default, 64 from NB = 256, else min(NB, 32))")
 	tree := flag.String("tree", "hier", "reduction tree: hier (TS within a process row, TT across) or flat (TS only)")
 	checkQ := flag.Bool("check-q", false, "also check Q: ||Qᵀ A - R|| / (n ||A|| eps) (costs an Ormqr)")
 	lademo.Main("geqrf", 4096, 384, func(e *lademo.Env) (*lademo.Result, error) { return run(e, *ib, *tree, *checkQ) })
