@@ -58,8 +58,12 @@ type QROptions struct {
 	// against 0.7 at IB = 32, and the panel kernels (TSQRT) slower, which
 	// matters less (see the QR benchmarks of package kernels).
 	IB int
-	// Tree is the reduction tree; the zero value is HierarchicalTree.
+	// Tree is the reduction tree of TileQR; the zero value is
+	// HierarchicalTree.
 	Tree QRTree
+	// Algorithm is TileQR (the zero value) or PanelQR, which ignores IB
+	// and Tree.
+	Algorithm QRAlgorithm
 }
 
 // QRFactors is a QR factorization from Geqrf: A = Q R, Q a product of
@@ -75,11 +79,16 @@ type QRFactors struct {
 	// kernels: tile (i, k) belongs to the kernel that eliminated (or, for
 	// GEQRT, factored) tile (i, k) of A. Both are (mt*IB) x n matrices of
 	// IB x NB tiles with A's distribution.
+	//
+	// With PanelQR, T is an NB x n matrix of NB x NB tiles whose tile
+	// (0, k) holds panel k's K x K T factor (leading dimension K, K the
+	// panel's number of reflectors), and TT is nil.
 	T, TT *Matrix
 	// IB is the inner block size the kernels used.
 	IB int
 
-	plan [][]qrOp // step k's kernels, in order
+	plan   [][]qrOp // TileQR: step k's kernels, in order
+	panels int      // PanelQR: the number of panels (0 for TileQR)
 }
 
 type qrKind uint8
@@ -155,6 +164,13 @@ func Geqrf(a *Matrix, opts *QROptions) (*QRFactors, error) {
 	}
 	if o.Tree != HierarchicalTree && o.Tree != FlatTree {
 		return nil, fmt.Errorf("blockcyclic: Geqrf: unknown reduction tree %d", o.Tree)
+	}
+	switch o.Algorithm {
+	case TileQR:
+	case PanelQR:
+		return geqrfPanel(a)
+	default:
+		return nil, fmt.Errorf("blockcyclic: Geqrf: unknown algorithm %d", o.Algorithm)
 	}
 	ib := o.IB
 	t, err := NewMatrix(a.rt, a.mt*ib, a.n, ib, a.nb, a.dist)
@@ -326,6 +342,9 @@ func Ormqr(side blas.Side, trans blas.Transpose, f *QRFactors, c *Matrix) error 
 	if !left && (c.n != a.m || c.nb != a.mb) {
 		return fmt.Errorf("blockcyclic: Ormqr: side Right: C is %d x %d in %d x %d tiles, needs %d columns in blocks of %d (Q of a %d x %d A)",
 			c.m, c.n, c.mb, c.nb, a.m, a.mb, a.m, a.n)
+	}
+	if f.panels > 0 {
+		return ormqrPanel(side, trans, f, c)
 	}
 	type step struct {
 		k  int

@@ -68,27 +68,33 @@ func eye(i, j int) float64 {
 	return 0
 }
 
-func treeName(t bc.QRTree) string {
-	if t == bc.FlatTree {
-		return "flat"
+// qrVariant returns the i-th (mod 3) of the factorizations the cases
+// rotate through: tile QR with the hierarchical tree, with the flat tree,
+// and panel QR.
+func qrVariant(i, ib int) (*bc.QROptions, string) {
+	switch i % 3 {
+	case 1:
+		return &bc.QROptions{IB: ib, Tree: bc.FlatTree}, "tile QR, flat tree"
+	case 2:
+		return &bc.QROptions{Algorithm: bc.PanelQR}, "panel QR"
 	}
-	return "hierarchical"
+	return &bc.QROptions{IB: ib}, "tile QR, hierarchical tree"
 }
 
 // factorQ factors qrMatrix(m x n) with Geqrf and forms Q with Ormqr on
 // the identity; it returns the factors and, on rank 0, the gathered
 // factored A and Q.
-func factorQ(rt *dagmpi.Runtime, s QRShape, g bc.Distribution, tree bc.QRTree) (*bc.QRFactors, *mat.Dense, *mat.Dense, error) {
-	return factorQOn(rt, s, g, g, tree)
+func factorQ(rt *dagmpi.Runtime, s QRShape, g bc.Distribution, opts *bc.QROptions) (*bc.QRFactors, *mat.Dense, *mat.Dense, error) {
+	return factorQOn(rt, s, g, g, opts)
 }
 
 // factorQOn is factorQ with Q on its own distribution qd.
-func factorQOn(rt *dagmpi.Runtime, s QRShape, g, qd bc.Distribution, tree bc.QRTree) (*bc.QRFactors, *mat.Dense, *mat.Dense, error) {
+func factorQOn(rt *dagmpi.Runtime, s QRShape, g, qd bc.Distribution, opts *bc.QROptions) (*bc.QRFactors, *mat.Dense, *mat.Dense, error) {
 	a, err := bc.NewMatrixFunc(rt, s.M, s.N, s.NB, s.NB, g, qrMatrix)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	f, err := bc.Geqrf(a, &bc.QROptions{IB: s.IB, Tree: tree})
+	f, err := bc.Geqrf(a, opts)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("Geqrf: %w", err)
 	}
@@ -135,12 +141,9 @@ func qrResiduals(a, f, q *mat.Dense) (float64, float64) {
 func geqrfCase(rt *dagmpi.Runtime) error {
 	for si, s := range QRShapes {
 		for gi, g := range Grids(rt.Size()) {
-			tree := bc.HierarchicalTree
-			if (si+gi)%2 == 1 {
-				tree = bc.FlatTree
-			}
-			where := fmt.Sprintf("%dx%d nb=%d ib=%d %+v %s tree", s.M, s.N, s.NB, s.IB, g, treeName(tree))
-			_, fa, q, err := factorQ(rt, s, g, tree)
+			opts, algo := qrVariant(si+gi, s.IB)
+			where := fmt.Sprintf("%dx%d nb=%d ib=%d %+v %s", s.M, s.N, s.NB, s.IB, g, algo)
+			_, fa, q, err := factorQ(rt, s, g, opts)
 			if err != nil {
 				return fmt.Errorf("%s: %w", where, err)
 			}
@@ -166,9 +169,9 @@ func geqrfLayoutsCase(rt *dagmpi.Runtime) error {
 	for _, s := range []QRShape{{14, 9, 3, 2}, {7, 12, 2, 0}} {
 		mt, nt := (s.M+s.NB-1)/s.NB, (s.N+s.NB-1)/s.NB
 		for li, d := range Layouts(rt.Size(), mt, nt) {
-			tree := bc.QRTree(li % 2)
-			where := fmt.Sprintf("%dx%d nb=%d ib=%d %T%+v %s tree", s.M, s.N, s.NB, s.IB, d, d, treeName(tree))
-			_, fa, q, err := factorQOn(rt, s, d, Grids(rt.Size())[0], tree)
+			opts, algo := qrVariant(li, s.IB)
+			where := fmt.Sprintf("%dx%d nb=%d ib=%d %T%+v %s", s.M, s.N, s.NB, s.IB, d, d, algo)
+			_, fa, q, err := factorQOn(rt, s, d, Grids(rt.Size())[0], opts)
 			if err != nil {
 				return fmt.Errorf("%s: %w", where, err)
 			}
@@ -195,9 +198,9 @@ func ormqrCase(rt *dagmpi.Runtime) error {
 		grids := Grids(rt.Size())
 		g := grids[si%len(grids)]
 		gc := grids[(si+1)%len(grids)]
-		tree := bc.QRTree(si % 2)
-		where := fmt.Sprintf("%dx%d nb=%d ib=%d %+v %s tree, C on %+v", s.M, s.N, s.NB, s.IB, g, treeName(tree), gc)
-		f, _, q, err := factorQ(rt, s, g, tree)
+		opts, algo := qrVariant(si, s.IB)
+		where := fmt.Sprintf("%dx%d nb=%d ib=%d %+v %s, C on %+v", s.M, s.N, s.NB, s.IB, g, algo, gc)
+		f, _, q, err := factorQ(rt, s, g, opts)
 		if err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
@@ -251,9 +254,9 @@ func gelsCase(rt *dagmpi.Runtime) error {
 			continue
 		}
 		for gi, g := range Grids(rt.Size()) {
-			tree := bc.QRTree((si + gi) % 2)
+			opts, algo := qrVariant(si+gi, s.IB)
 			gb := Grids(rt.Size())[(gi+1)%len(Grids(rt.Size()))]
-			where := fmt.Sprintf("%dx%d nb=%d ib=%d %+v %s tree, B on %+v", s.M, s.N, s.NB, s.IB, g, treeName(tree), gb)
+			where := fmt.Sprintf("%dx%d nb=%d ib=%d %+v %s, B on %+v", s.M, s.N, s.NB, s.IB, g, algo, gb)
 			a, err := bc.NewMatrixFunc(rt, s.M, s.N, s.NB, s.NB, g, qrMatrix)
 			if err != nil {
 				return err
@@ -262,7 +265,7 @@ func gelsCase(rt *dagmpi.Runtime) error {
 			if err != nil {
 				return err
 			}
-			if err := bc.Gels(a, b, &bc.QROptions{IB: s.IB, Tree: tree}); err != nil {
+			if err := bc.Gels(a, b, opts); err != nil {
 				return fmt.Errorf("%s: Gels: %w", where, err)
 			}
 			got, err := b.Gather(0)
@@ -319,7 +322,7 @@ func gelsRankCase(rt *dagmpi.Runtime) error {
 			return qrMatrix(i, j)
 		}
 		for gi, g := range Grids(rt.Size()) {
-			tree := bc.QRTree(gi % 2)
+			opts, algo := qrVariant(gi, 0)
 			a, err := bc.NewMatrixFunc(rt, tc.m, tc.n, tc.nb, tc.nb, g, f)
 			if err != nil {
 				return err
@@ -328,10 +331,10 @@ func gelsRankCase(rt *dagmpi.Runtime) error {
 			if err != nil {
 				return err
 			}
-			err = bc.Gels(a, b, &bc.QROptions{Tree: tree})
+			err = bc.Gels(a, b, opts)
 			var got *kernels.SingularError
 			if !errors.As(err, &got) || got.Index != tc.c+1 || got.N != tc.n {
-				return fmt.Errorf("rank %d: %dx%d nb=%d %+v %s tree, column %d zero: Gels returned %v, want INFO = %d", rt.Rank(), tc.m, tc.n, tc.nb, g, treeName(tree), tc.c, err, tc.c+1)
+				return fmt.Errorf("rank %d: %dx%d nb=%d %+v %s, column %d zero: Gels returned %v, want INFO = %d", rt.Rank(), tc.m, tc.n, tc.nb, g, algo, tc.c, err, tc.c+1)
 			}
 			if err := rt.Wait(); err != nil {
 				return fmt.Errorf("rank %d: Wait after a failed Gels: %w", rt.Rank(), err)
@@ -359,6 +362,9 @@ func qrErrors(rt *dagmpi.Runtime) error {
 	}
 	if _, err := bc.Geqrf(a, &bc.QROptions{Tree: 7}); err == nil {
 		return fmt.Errorf("Geqrf with tree 7: no error")
+	}
+	if _, err := bc.Geqrf(a, &bc.QROptions{Algorithm: 7}); err == nil {
+		return fmt.Errorf("Geqrf with algorithm 7: no error")
 	}
 	f, err := bc.Geqrf(a, nil)
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 )
 
 // TestGeqrfMatchesPDGEQRF factors the same matrix on the same grid with
-// Geqrf (both trees) and ScaLAPACK's PDGEQRF, and compares R, which is
+// Geqrf (tile QR with both trees, panel QR) and ScaLAPACK's PDGEQRF, and compares R, which is
 // unique up to the sign of each row for a full-rank A: |R| must agree entry
 // by entry on every rank's local array (ScaLAPACK's layout, from Local).
 func TestGeqrfMatchesPDGEQRF(t *testing.T) {
@@ -37,13 +37,13 @@ func TestGeqrfMatchesPDGEQRF(t *testing.T) {
 	for _, s := range [][3]int{{23, 17, 4}, {16, 16, 4}, {9, 14, 3}, {30, 7, 5}} {
 		m, n, nb := s[0], s[1], s[2]
 		for gi, g := range cases.Grids(w.Size()) {
-			tree := bc.QRTree(gi % 2)
-			what := fmt.Sprintf("%dx%d nb=%d %+v tree %d", m, n, nb, g, tree)
+			opts := []*bc.QROptions{{IB: 2}, {IB: 3, Tree: bc.FlatTree}, {Algorithm: bc.PanelQR}}[gi%3]
+			what := fmt.Sprintf("%dx%d nb=%d %+v %+v", m, n, nb, g, *opts)
 			a, err := bc.NewMatrixFunc(rt, m, n, nb, nb, g, f)
 			if !assert.NoError(t, err) {
 				return
 			}
-			if _, err := bc.Geqrf(a, &bc.QROptions{IB: 2, Tree: tree}); !assert.NoError(t, err, what) {
+			if _, err := bc.Geqrf(a, opts); !assert.NoError(t, err, what) {
 				return
 			}
 			ours, _, err := a.Local(nil, 0)

@@ -6,7 +6,8 @@
 // residual, the time split and, with -scalapack (build with -tags
 // scalapack), ScaLAPACK's PDGEQRF on the same matrix and grid in the same
 // job (block size -scalapack-nb) and the ratio. The common flags and the
-// report are package lademo's; -ib and -tree are this program's.
+// report are package lademo's; -algo, -ib, -tree and -check-q are this
+// program's.
 //
 //	go build -tags scalapack -o bin/qr ./cmd/mpirun-examples/qr
 //	scripts/mpirun.sh -np 2 bin/qr -n 8192 -nb 384 -p 1 -q 2 -scalapack -scalapack-nb 64
@@ -44,8 +45,9 @@ const eps = 0x1p-52
 func main() {
 	ib := flag.Int("ib", 0, "inner block size of the QR kernels (0: blockcyclic's default, 64 from NB = 256, else min(NB, 32))")
 	tree := flag.String("tree", "hier", "reduction tree: hier (TS within a process row, TT across) or flat (TS only)")
+	algo := flag.String("algo", "tile", "algorithm: tile (tile QR, -ib and -tree) or panel (blocked Householder QR, a panel at a time)")
 	checkQ := flag.Bool("check-q", false, "also check Q: ||Qᵀ A - R|| / (n ||A|| eps) (costs an Ormqr)")
-	lademo.Main("geqrf", 4096, 384, func(e *lademo.Env) (*lademo.Result, error) { return run(e, *ib, *tree, *checkQ) })
+	lademo.Main("geqrf", 4096, 384, func(e *lademo.Env) (*lademo.Result, error) { return run(e, *algo, *ib, *tree, *checkQ) })
 }
 
 // element is the test matrix: entries in [-0.5, 0.5) from a hash of (i, j).
@@ -57,7 +59,7 @@ func element(i, j int) float64 {
 	return float64(x>>11)/float64(1<<53) - 0.5
 }
 
-func run(e *lademo.Env, ib int, treeName string, checkQ bool) (*lademo.Result, error) {
+func run(e *lademo.Env, algoName string, ib int, treeName string, checkQ bool) (*lademo.Result, error) {
 	f := e.Flags
 	n, nb := f.N, f.NB
 	var tree bc.QRTree
@@ -68,6 +70,15 @@ func run(e *lademo.Env, ib int, treeName string, checkQ bool) (*lademo.Result, e
 		tree = bc.FlatTree
 	default:
 		return nil, fmt.Errorf("-tree %q: want hier or flat", treeName)
+	}
+	var algo bc.QRAlgorithm
+	switch algoName {
+	case "tile":
+		algo = bc.TileQR
+	case "panel":
+		algo = bc.PanelQR
+	default:
+		return nil, fmt.Errorf("-algo %q: want tile or panel", algoName)
 	}
 	if ib < 0 {
 		return nil, fmt.Errorf("-ib %d: must not be negative", ib)
@@ -81,14 +92,14 @@ func run(e *lademo.Env, ib int, treeName string, checkQ bool) (*lademo.Result, e
 	var fac *bc.QRFactors
 	secs, err := e.Time(func() error {
 		var err error
-		fac, err = bc.Geqrf(a, &bc.QROptions{IB: ib, Tree: tree})
+		fac, err = bc.Geqrf(a, &bc.QROptions{IB: ib, Tree: tree, Algorithm: algo})
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	res.Seconds = secs
-	res.Extra = map[string]any{"ib": fac.IB, "tree": treeName}
+	res.Extra = map[string]any{"algo": algoName, "ib": fac.IB, "tree": treeName}
 	if checkQ {
 		r, err := qResidual(e, fac)
 		if err != nil {

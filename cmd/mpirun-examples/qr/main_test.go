@@ -33,6 +33,8 @@ func TestDemoJSON(t *testing.T) {
 		{"-n", "300", "-nb", "64", "-p", "1", "-q", "2", "-check-q"},
 		{"-n", "250", "-nb", "48", "-p", "2", "-q", "1", "-tree", "flat", "-ib", "16", "-check-q"},
 		{"-n", "250", "-nb", "48", "-p", "2", "-q", "1"},
+		{"-n", "250", "-nb", "48", "-p", "1", "-q", "2", "-algo", "panel", "-check-q"},
+		{"-n", "250", "-nb", "48", "-p", "2", "-q", "1", "-algo", "panel"},
 	} {
 		sl := scalapack.Available
 		checkQ := slices.Contains(args, "-check-q")
