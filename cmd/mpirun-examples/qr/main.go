@@ -1,6 +1,7 @@
 // Command qr is the distributed QR demo: the Householder QR factorization
-// A = Q R (blockcyclic.Geqrf, tile QR with a hierarchical reduction tree)
-// of an N x N matrix of NB x NB tiles, generated in place on a P x Q
+// A = Q R (blockcyclic.Geqrf: by default PanelQR, blocked Householder QR a
+// panel at a time; -algo tile for tile QR with a hierarchical reduction
+// tree) of an N x N matrix of NB x NB tiles, generated in place on a P x Q
 // block-cyclic grid and run as a task graph of the dagmpi runtime. It
 // prints the rate (LAPACK's count 2 m n² - 2/3 n³ = 4/3 N³), a scaled
 // residual, the time split and, with -scalapack (build with -tags
@@ -45,7 +46,7 @@ const eps = 0x1p-52
 func main() {
 	ib := flag.Int("ib", 0, "inner block size of the QR kernels (0: blockcyclic's default, 64 from NB = 256, else min(NB, 32))")
 	tree := flag.String("tree", "hier", "reduction tree: hier (TS within a process row, TT across) or flat (TS only)")
-	algo := flag.String("algo", "tile", "algorithm: tile (tile QR, -ib and -tree) or panel (blocked Householder QR, a panel at a time)")
+	algo := flag.String("algo", "panel", "algorithm: panel (blocked Householder QR, a panel at a time: the faster here) or tile (tile QR, -ib and -tree)")
 	checkQ := flag.Bool("check-q", false, "also check Q: ||Qᵀ A - R|| / (n ||A|| eps) (costs an Ormqr)")
 	lademo.Main("geqrf", 4096, 384, func(e *lademo.Env) (*lademo.Result, error) { return run(e, *algo, *ib, *tree, *checkQ) })
 }

@@ -30,9 +30,9 @@ func TestDemoJSON(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	for _, args := range [][]string{
-		{"-n", "300", "-nb", "64", "-p", "1", "-q", "2", "-check-q"},
-		{"-n", "250", "-nb", "48", "-p", "2", "-q", "1", "-tree", "flat", "-ib", "16", "-check-q"},
-		{"-n", "250", "-nb", "48", "-p", "2", "-q", "1"},
+		{"-n", "300", "-nb", "64", "-p", "1", "-q", "2", "-algo", "tile", "-check-q"},
+		{"-n", "250", "-nb", "48", "-p", "2", "-q", "1", "-algo", "tile", "-tree", "flat", "-ib", "16", "-check-q"},
+		{"-n", "250", "-nb", "48", "-p", "2", "-q", "1", "-algo", "tile"},
 		{"-n", "250", "-nb", "48", "-p", "1", "-q", "2", "-algo", "panel", "-check-q"},
 		{"-n", "250", "-nb", "48", "-p", "2", "-q", "1", "-algo", "panel"},
 	} {
