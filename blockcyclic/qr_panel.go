@@ -23,8 +23,9 @@ import (
 //	W  = Tᵀ W                            (on the owner of C_kj)
 //	C_ij -= V_i W                        (one GEMM per tile, on its owner)
 //
-// W is a K x nb Data per (k, j) that moves along the chain (only between
-// process rows: the chain visits one owner's tiles before the next).
+// W is a K x nb Data per tile column j, reused by every panel, that moves
+// along the chain (only between process rows: the chain visits one
+// owner's tiles before the next).
 // Unlike tile QR's TSMQR kernels, whose inner block IB keeps their GEMMs
 // small, every update here is an nb x nb x nb GEMM, at DGEMM's rate; the
 // price is a panel factorization on one rank, on the critical path, which
@@ -114,6 +115,7 @@ func geqrfPanel(a *Matrix) (*QRFactors, error) {
 	}
 	f := &QRFactors{A: a, T: t, IB: a.nb, panels: min(a.mt, a.nt)}
 	rt, nt := a.rt, a.nt
+	ws := wStore{}
 	for k := 0; k < f.panels; k++ {
 		kr, _, ck := panelK(a, k)
 		runner := a.Owner(k, k)
@@ -155,7 +157,7 @@ func geqrfPanel(a *Matrix) (*QRFactors, error) {
 			return nil, err
 		}
 		for j := k + 1; j < nt; j++ {
-			if err := applyPanel(f, k, blas.Left, blas.Trans, a, j, 2*(nt-j)); err != nil {
+			if err := applyPanel(f, k, blas.Left, blas.Trans, a, j, 2*(nt-j), ws); err != nil {
 				return nil, err
 			}
 		}
@@ -163,10 +165,29 @@ func geqrfPanel(a *Matrix) (*QRFactors, error) {
 	return f, nil
 }
 
+// wStore holds the W workspace of each tile column (or row) of C, reused
+// by every panel: panel k+1's W chain on column j reads C's tiles that
+// panel k's updates wrote after reading W, so the reuse orders nothing
+// that the data did not order already, and the job keeps one W per column
+// instead of one per (panel, column).
+type wStore map[int]*dagmpi.Data[float64]
+
+func (ws wStore) get(rt *dagmpi.Runtime, j, n, home int) (*dagmpi.Data[float64], error) {
+	if w, ok := ws[j]; ok {
+		return w, nil
+	}
+	w, err := dagmpi.NewData[float64](rt, n, home, nil)
+	if err != nil {
+		return nil, err
+	}
+	ws[j] = w
+	return w, nil
+}
+
 // applyPanel applies panel k's block reflector, op(Q_k) = op(I - V T Vᵀ),
 // to C's tile column j (side blas.Left: C_ij for A's row tiles i >= k) or
-// tile row j (blas.Right: C_ji).
-func applyPanel(f *QRFactors, k int, side blas.Side, trans blas.Transpose, c *Matrix, j, prio int) error {
+// tile row j (blas.Right: C_ji), with the W workspace of ws.
+func applyPanel(f *QRFactors, k int, side blas.Side, trans blas.Transpose, c *Matrix, j, prio int, ws wStore) error {
 	a, rt := f.A, f.A.rt
 	kr, rk, _ := panelK(a, k)
 	left := side == blas.Left
@@ -189,7 +210,7 @@ func applyPanel(f *QRFactors, k int, side blas.Side, trans blas.Transpose, c *Ma
 	}
 	ci, cj := ct(k)
 	home := c.Owner(ci, cj)
-	w, err := dagmpi.NewData[float64](rt, kr*oth, home, nil)
+	w, err := ws.get(rt, j, a.nb*oth, home) // written first below: its location does not matter
 	if err != nil {
 		return err
 	}
@@ -341,13 +362,14 @@ func ormqrPanel(side blas.Side, trans blas.Transpose, f *QRFactors, c *Matrix) e
 		nc = c.mt
 	}
 	forward := left == (trans == blas.Trans)
+	ws := wStore{}
 	for s := 0; s < f.panels; s++ {
 		k := s
 		if !forward {
 			k = f.panels - 1 - s
 		}
 		for j := 0; j < nc; j++ {
-			if err := applyPanel(f, k, side, trans, c, j, f.panels-s); err != nil {
+			if err := applyPanel(f, k, side, trans, c, j, f.panels-s, ws); err != nil {
 				return err
 			}
 		}
