@@ -140,8 +140,9 @@ func qrPlan(a *Matrix, k int, tree QRTree) []qrOp {
 // place, as LAPACK DGEQRF but in tile form: R on and above the diagonal,
 // Q as Householder vectors below it and in the returned factors, which
 // Ormqr applies. a must have square tiles (MB_ = NB_); any m and n. It is
-// collective and only submits the task graph (see the comment at the top
-// of qr.go); Wait, Gather or later tasks order after it.
+// collective and only submits the task graph (tile QR by default, see the
+// comment at the top of qr.go; PanelQR, see qr_panel.go); Wait, Gather or
+// later tasks order after it. opts may be nil.
 func Geqrf(a *Matrix, opts *QROptions) (*QRFactors, error) {
 	if a == nil {
 		return nil, fmt.Errorf("blockcyclic: Geqrf: nil matrix A")
