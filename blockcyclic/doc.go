@@ -2,11 +2,15 @@
 // ranks of an MPI job, in the language of ScaLAPACK: 2D block-cyclic
 // distributions over a P x Q process grid, the 9-integer array descriptor,
 // NUMROC and the global/local/owner index maps; also 1D block, 1D cyclic,
-// 2D block and the replicated 3D layout of 2.5D algorithms.
+// 2D block, the replicated 3D layout of 2.5D algorithms and the symmetric
+// block-cyclic layout (SBC) of symmetric factorizations.
 //
-// Later this package also holds distributed matrices of tiles and the
-// algorithms on them (GEMM, Cholesky, LU, QR) as task graphs of the dagmpi
-// runtime; see the TODO list at the end.
+// It also holds distributed matrices of tiles (Matrix: scatter, gather,
+// redistribution, ScaLAPACK local arrays) and the algorithms on them as task
+// graphs of the dagmpi runtime: GEMM (SUMMA, 2.5D), Cholesky
+// (POTRF/POTRS/POSV), LU (GETRF with partial, tournament or no pivoting,
+// GETRS, GESV), QR (GEQRF as tile or panel QR, ORMQR, GELS), TRSM on every
+// side, SYRK; each checked by scaled residuals against LAPACK.
 //
 // # Process grid
 //
@@ -154,16 +158,6 @@
 // programming errors and panic with a constant "blockcyclic: ..." message.
 // A descriptor is data that may come from a user, so NewDesc returns a
 // *DescError naming the field and ScaLAPACK's INFO instead.
-//
-// # TODO
-//
-//   - Descriptors from a live grid: GridInfo from an MPI Cartesian
-//     communicator; checking that the grid fits the communicator.
-//   - A distributed matrix of contiguous tiles; scatter from and gather to
-//     one rank (gonum mat.Dense); redistribution between any two layouts;
-//     conversion to and from ScaLAPACK's local column-major array.
-//   - Algorithms as dagmpi task graphs: GEMM (SUMMA, 2.5D), POTRF/POTRS/POSV,
-//     TRSM, SYRK, GETRF/GETRS/GESV, GEQRF/GELS, with scaled-residual tests.
 //
 // # Testing against ScaLAPACK
 //
