@@ -460,7 +460,11 @@ func Waitsome(reqs []Request, indices []int, statuses []Status) (int, error) {
 }
 
 // Testsome completes the requests that have completed, like Waitsome but
-// without blocking; it may return 0 (MPI_Testsome).
+// without blocking; it may return 0 (MPI_Testsome). When the first
+// MPI_Testsome finds nothing it asks a second time in the same cgo call, so
+// that what the library's progress engine delivered during the first is
+// reported now rather than at the next call (Open MPI checks the requests
+// before it drives progress).
 func Testsome(reqs []Request, indices []int, statuses []Status) (int, error) {
 	return some(true, "MPI_Testsome", reqs, indices, statuses)
 }

@@ -314,7 +314,7 @@ static inline spmd_req spmd_request_free(MPI_Request r) {
 // Multiple completion: reqs and dts are arrays of n; out receives n decoded
 // statuses (indexed like reqs) when non-NULL. Statuses live on the C stack
 // for small n and in malloc'd memory otherwise.
-#define SPMD_STACK_STATUSES 32
+#define SPMD_STACK_STATUSES 128
 
 static inline MPI_Status *spmd_statuses(int n, MPI_Status *stackbuf) {
 	if (n <= SPMD_STACK_STATUSES) return stackbuf;
@@ -373,17 +373,28 @@ static inline int spmd_testany(int n, MPI_Request *reqs, const unsigned char *ki
 	return rc;
 }
 
+// testsome is MPI_Testsome, asked a second time when the first call found
+// nothing: Open MPI's Testsome scans the requests first and runs the
+// progress engine only when none is complete, so a message that engine
+// delivers is otherwise seen one call later (in a polling loop, one whole
+// poll of latency).
+static inline int spmd_testsome(int n, MPI_Request *reqs, int *outcount, int *indices, MPI_Status *st) {
+	int rc = MPI_Testsome(n, reqs, outcount, indices, st);
+	if (rc == MPI_SUCCESS && *outcount == 0) rc = MPI_Testsome(n, reqs, outcount, indices, st);
+	return rc;
+}
+
 // some: 0 for Waitsome, 1 for Testsome. out is indexed like indices.
 static inline int spmd_some(int test, int n, MPI_Request *reqs, const unsigned char *kinds, int *outcount, int *indices,
 			    spmd_status *out) {
 	if (out == NULL) {
-		return test ? MPI_Testsome(n, reqs, outcount, indices, MPI_STATUSES_IGNORE)
+		return test ? spmd_testsome(n, reqs, outcount, indices, MPI_STATUSES_IGNORE)
 			    : MPI_Waitsome(n, reqs, outcount, indices, MPI_STATUSES_IGNORE);
 	}
 	MPI_Status sb[SPMD_STACK_STATUSES];
 	MPI_Status *st = spmd_statuses(n, sb);
 	if (st == NULL) return MPI_ERR_NO_MEM;
-	int rc = test ? MPI_Testsome(n, reqs, outcount, indices, st) : MPI_Waitsome(n, reqs, outcount, indices, st);
+	int rc = test ? spmd_testsome(n, reqs, outcount, indices, st) : MPI_Waitsome(n, reqs, outcount, indices, st);
 	if (out && *outcount != MPI_UNDEFINED) {
 		for (int i = 0; i < *outcount; i++) {
 			spmd_decode(&out[i], rc == MPI_ERR_IN_STATUS ? st[i].MPI_ERROR : MPI_SUCCESS, &st[i],
