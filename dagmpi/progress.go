@@ -45,6 +45,9 @@ func (rt *Runtime) progress() {
 		done   []Completion
 		batch  []*op
 		active = time.Now() // last time something happened
+		stale  bool         // something happened since active was read
+		hot    bool         // the last clock read found the spin not over
+		polls  uint         // idle polls since the clock was last read
 		lastN  uint64
 		lastT  = time.Now()
 	)
@@ -105,7 +108,30 @@ func (rt *Runtime) progress() {
 			}
 		}
 
+		if worked {
+			// The clock is read on the next idle poll: a hop of a remote
+			// dependency chain should not pay for it.
+			stale, polls = true, 0
+			continue
+		}
+		// Nothing to do right now. While spinning, read the clock (for the
+		// spin's end and the watchdog) only every spinClockPolls idle polls:
+		// it costs about as much as a poll's own bookkeeping.
+		polls++
+		if p.out > 0 && hot && !stale && polls%spinClockPolls != 0 {
+			if rt.waker != nil {
+				select {
+				case <-rt.waker:
+				default:
+				}
+			}
+			gosched()
+			continue
+		}
 		now := time.Now()
+		if stale {
+			active, stale = now, false
+		}
 		if rt.cfg.watchdog > 0 {
 			if pn != lastN || pend == 0 {
 				lastN, lastT = pn, now
@@ -117,17 +143,14 @@ func (rt *Runtime) progress() {
 				return
 			}
 		}
-		if worked {
-			active = now
-			continue
-		}
 
-		// Nothing to do right now. While transfers are pending, poll hot
-		// for a while after the last activity (a reply often comes within
-		// microseconds, and Go timers below a millisecond sleep about a
-		// millisecond), then sleep until woken or the poll interval ends.
+		// While transfers are pending, poll hot for a while after the last
+		// activity (a reply often comes within microseconds, and Go timers
+		// below a millisecond sleep about a millisecond), then sleep until
+		// woken or the poll interval ends.
+		hot = p.out > 0 && now.Sub(active) < rt.cfg.spin
 		if p.out > 0 {
-			if now.Sub(active) < rt.cfg.spin {
+			if hot {
 				if rt.waker != nil {
 					select {
 					case <-rt.waker:
@@ -184,6 +207,10 @@ const (
 	dozeWindow   = 20 * time.Millisecond
 	dozeInterval = 50 * time.Microsecond
 )
+
+// spinClockPolls is how many idle polls the spinning progress goroutine
+// makes per clock read.
+const spinClockPolls = 8
 
 func stopTimer(t *time.Timer) {
 	if !t.Stop() {
