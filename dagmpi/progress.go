@@ -64,6 +64,7 @@ func (rt *Runtime) progress() {
 		}
 	}
 	for {
+		rt.attn.Store(0) // before looking: a later kick ends the next Spin
 		rt.mu.Lock()
 		if rt.err != nil || rt.stopping {
 			rt.mu.Unlock()
@@ -91,7 +92,14 @@ func (rt *Runtime) progress() {
 		}
 		if p.out > 0 {
 			var err error
-			done, err = rt.tr.Progress(done[:0])
+			if rt.spinner != nil && hot && rt.readyHint.Load() == 0 {
+				// Spinning, and no worker needs this thread: poll inside
+				// the transport until something completes, attn is set,
+				// or the slice ends.
+				done, err = rt.spinner.Spin(done[:0], spinSlice, &rt.attn)
+			} else {
+				done, err = rt.tr.Progress(done[:0])
+			}
 			if err != nil {
 				rt.failTransport(err)
 				return
@@ -211,6 +219,11 @@ const (
 // spinClockPolls is how many idle polls the spinning progress goroutine
 // makes per clock read.
 const spinClockPolls = 8
+
+// spinSlice is the longest Spinner.Spin call: between two, the progress
+// goroutine yields to the Go scheduler (which, with one P per rank as under
+// mpirun, is how the submitter and the workers get the thread).
+const spinSlice = 5 * time.Microsecond
 
 func stopTimer(t *time.Timer) {
 	if !t.Stop() {

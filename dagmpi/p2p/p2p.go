@@ -1,7 +1,8 @@
 // Package p2p is the dagmpi.Transport over MPI nonblocking point-to-point
 // calls: Isend and Irecv on a communicator of its own, completed with
-// Testsome. It is also a dagmpi.Controller (Allreduce for the consistency
-// check, MPI_Abort to end the job).
+// Testsome. It is also a dagmpi.Spinner (while the runtime spins it polls
+// inside MPI, with mpi.TestsomeFor) and a dagmpi.Controller (Allreduce for
+// the consistency check, MPI_Abort to end the job).
 //
 // # Threads
 //
@@ -23,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/spmd-go/spmd/dagmpi"
@@ -42,6 +44,9 @@ type Transport struct {
 	meta []reqMeta
 	idx  []int
 	st   []mpi.Status
+	// Sends that MPI finished inside Send (eager messages): reported by
+	// the next Progress without a request.
+	early []dagmpi.Completion
 
 	closed bool
 }
@@ -55,6 +60,7 @@ type reqMeta struct {
 var (
 	_ dagmpi.Transport  = (*Transport)(nil)
 	_ dagmpi.Controller = (*Transport)(nil)
+	_ dagmpi.Spinner    = (*Transport)(nil)
 )
 
 // New returns a Transport on a duplicate of comm (collective over comm), so
@@ -104,9 +110,16 @@ func (t *Transport) Send(buf []byte, dst, tag int, id uint64) error {
 	if err := t.check("Send", dst, tag); err != nil {
 		return err
 	}
-	r, err := mpi.Isend(t.comm, buf, dst, tag)
+	r, done, err := mpi.IsendTest(t.comm, buf, dst, tag)
 	if err != nil {
+		if !r.IsNull() {
+			r.Free() // cannot be reported: the Transport is failing anyway
+		}
 		return err
+	}
+	if done {
+		t.early = append(t.early, dagmpi.Completion{ID: id, Bytes: len(buf)})
+		return nil
 	}
 	t.reqs = append(t.reqs, r)
 	t.meta = append(t.meta, reqMeta{id: id, n: len(buf), send: true})
@@ -130,8 +143,23 @@ func (t *Transport) Recv(buf []byte, src, tag int, id uint64) error {
 // Progress implements dagmpi.Transport with one mpi.Testsome over the
 // requests in flight.
 func (t *Transport) Progress(out []dagmpi.Completion) ([]dagmpi.Completion, error) {
+	return t.poll("Progress", out, 0, nil)
+}
+
+// Spin implements dagmpi.Spinner with mpi.TestsomeFor: it polls inside MPI
+// for up to d while nothing completes and attn is zero.
+func (t *Transport) Spin(out []dagmpi.Completion, d time.Duration, attn *atomic.Uint32) ([]dagmpi.Completion, error) {
+	return t.poll("Spin", out, d, attn)
+}
+
+func (t *Transport) poll(call string, out []dagmpi.Completion, d time.Duration, attn *atomic.Uint32) ([]dagmpi.Completion, error) {
 	if t.closed {
-		return out, fmt.Errorf("p2p: Progress on rank %d: transport closed", t.rank)
+		return out, fmt.Errorf("p2p: %s on rank %d: transport closed", call, t.rank)
+	}
+	if len(t.early) > 0 {
+		out = append(out, t.early...)
+		t.early = t.early[:0]
+		d = 0 // something completed: do not spin
 	}
 	n := len(t.reqs)
 	if n == 0 {
@@ -142,7 +170,7 @@ func (t *Transport) Progress(out []dagmpi.Completion) ([]dagmpi.Completion, erro
 		t.st = make([]mpi.Status, n)
 	}
 	idx, st := t.idx[:n], t.st[:n]
-	k, err := mpi.Testsome(t.reqs, idx, st)
+	k, err := mpi.TestsomeFor(t.reqs, idx, st, d, attn)
 	if err != nil && !errors.Is(err, mpi.ErrInStatus) {
 		return out, fmt.Errorf("p2p: rank %d: %w", t.rank, err)
 	}
@@ -157,16 +185,21 @@ func (t *Transport) Progress(out []dagmpi.Completion) ([]dagmpi.Completion, erro
 		}
 		out = append(out, c)
 	}
-	// Drop the completed (now null) requests, keeping the order of the
-	// others (Testsome gives no order guarantee anyway).
-	j := 0
-	for i := range t.reqs {
-		if !t.reqs[i].IsNull() {
-			t.reqs[j], t.meta[j] = t.reqs[i], t.meta[i]
-			j++
+	// Drop the completed (now null) requests: move the last live ones
+	// into their places (Testsome gives no order guarantee anyway), in
+	// O(k) rather than a pass over every request in flight. Filling the
+	// highest index first keeps every index still to be filled below the
+	// shrinking end, so each request moved is a live one.
+	sortInts(idx[:k]) // MPI libraries return them sorted already
+	j := n
+	for i := k - 1; i >= 0; i-- {
+		x := idx[i]
+		j--
+		if x != j {
+			t.reqs[x], t.meta[x] = t.reqs[j], t.meta[j]
 		}
 	}
-	clear(t.reqs[j:])
+	clear(t.reqs[j:n])
 	t.reqs, t.meta = t.reqs[:j], t.meta[:j]
 	return out, nil
 }
@@ -229,4 +262,14 @@ func NewRuntime(comm *mpi.Comm, opts ...dagmpi.Option) (*dagmpi.Runtime, error) 
 		return nil, err
 	}
 	return dagmpi.NewOwned(tr, opts...)
+}
+
+// sortInts sorts a short slice in place (insertion sort: no work when it is
+// sorted already, the usual case).
+func sortInts(a []int) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j] < a[j-1]; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
 }
