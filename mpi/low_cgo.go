@@ -303,6 +303,15 @@ func lowIsend(mode int, b buf, dest, tag int, c commH) (reqH, int) {
 	return r.req, int(r.rc)
 }
 
+func lowAllocMem(n int) (unsafe.Pointer, int) {
+	m := C.spmd_alloc_mem(C.int64_t(n))
+	return m.p, int(m.rc)
+}
+
+func lowFreeMem(p unsafe.Pointer) int {
+	return int(C.spmd_free_mem(addr(p)))
+}
+
 // lowIsendTest starts a standard send and tests it; done reports that it
 // completed at once.
 func lowIsendTest(b buf, dest, tag int, c commH) (h reqH, done bool, rc int) {

@@ -192,6 +192,14 @@ func lowIsend(mode int, b buf, dest, tag int, c commH) (reqH, int) {
 	panic("mpi: built without cgo")
 }
 
+func lowAllocMem(n int) (unsafe.Pointer, int) {
+	panic("mpi: built without cgo")
+}
+
+func lowFreeMem(p unsafe.Pointer) int {
+	panic("mpi: built without cgo")
+}
+
 func lowIsendTest(b buf, dest, tag int, c commH) (h reqH, done bool, rc int) {
 	panic("mpi: built without cgo")
 }

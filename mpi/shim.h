@@ -250,6 +250,21 @@ static inline spmd_req spmd_isend(int mode, uintptr_t buf, int n, MPI_Datatype d
 	return r;
 }
 
+// Memory from the library (MPI_Alloc_mem, MPI_Free_mem).
+typedef struct {
+	int rc;
+	void *p;
+} spmd_mem;
+
+static inline spmd_mem spmd_alloc_mem(int64_t n) {
+	spmd_mem m;
+	m.p = NULL;
+	m.rc = MPI_Alloc_mem((MPI_Aint)n, MPI_INFO_NULL, &m.p);
+	return m;
+}
+
+static inline int spmd_free_mem(uintptr_t p) { return MPI_Free_mem((void *)p); }
+
 // isend_test: MPI_Isend, then MPI_Test of the new request; done reports a
 // send the library finished at once (an eager message), whose request is
 // then MPI_REQUEST_NULL.

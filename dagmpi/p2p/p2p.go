@@ -15,9 +15,14 @@
 //
 // # Buffers
 //
-// Send and Recv hand their buffers to MPI through mpi.Isend and mpi.Irecv,
-// whose requests keep them pinned until Progress completes the request; the
-// Transport keeps nothing after that.
+// Send hands its buffer to MPI with mpi.IsendTest: a small message usually
+// leaves at once and nothing stays pinned; otherwise the request keeps the
+// buffer pinned until Progress completes it. A receive of up to 256 bytes
+// lands in a slot of memory from MPI_Alloc_mem (which needs no pin) and is
+// copied into the Runtime's buffer when it completes; a larger one goes
+// straight into the buffer, pinned by its request. The Transport keeps no
+// buffer of the Runtime's after reporting its completion. Close frees the
+// slots.
 package p2p
 
 import (
@@ -26,6 +31,7 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/spmd-go/spmd/dagmpi"
 	"github.com/spmd-go/spmd/mpi"
@@ -48,6 +54,11 @@ type Transport struct {
 	// the next Progress without a request.
 	early []dagmpi.Completion
 
+	// Staging slots for small receives (see stageBytes): chunks from
+	// MPI_Alloc_mem, and the free slots cut from them.
+	chunks [][]byte
+	slots  [][]byte
+
 	closed bool
 }
 
@@ -55,6 +66,36 @@ type reqMeta struct {
 	id   uint64
 	n    int
 	send bool
+	slot []byte // a staged receive's slot (stageBytes long), or nil
+	dst  []byte // where a staged receive's bytes go
+}
+
+// Receives of up to stageBytes bytes land in a slot of memory from
+// MPI_Alloc_mem and are copied into the Runtime's buffer when they
+// complete: memory that is not Go's needs no pin, and pinning a Go buffer
+// (and unpinning it at completion) costs about as much as posting the
+// receive itself. Slots are allocated stageChunk at a time.
+const (
+	stageBytes = 256
+	stageChunk = 64
+)
+
+// slot returns a free staging slot, or nil if the library has no memory
+// to give (the receive then goes straight to the Go buffer).
+func (t *Transport) slot() []byte {
+	if len(t.slots) == 0 {
+		c, err := mpi.AllocMem(stageBytes * stageChunk)
+		if err != nil {
+			return nil
+		}
+		t.chunks = append(t.chunks, c)
+		for i := 0; i < stageChunk; i++ {
+			t.slots = append(t.slots, c[i*stageBytes:(i+1)*stageBytes:(i+1)*stageBytes])
+		}
+	}
+	s := t.slots[len(t.slots)-1]
+	t.slots = t.slots[:len(t.slots)-1]
+	return s
 }
 
 var (
@@ -131,6 +172,18 @@ func (t *Transport) Recv(buf []byte, src, tag int, id uint64) error {
 	if err := t.check("Recv", src, tag); err != nil {
 		return err
 	}
+	if n := len(buf); n > 0 && n <= stageBytes {
+		if sl := t.slot(); sl != nil {
+			r, err := mpi.IrecvUnsafe[byte](t.comm, unsafe.Pointer(&sl[0]), n, src, tag)
+			if err != nil {
+				t.slots = append(t.slots, sl)
+				return err
+			}
+			t.reqs = append(t.reqs, r)
+			t.meta = append(t.meta, reqMeta{id: id, n: n, slot: sl, dst: buf})
+			return nil
+		}
+	}
 	r, err := mpi.Irecv(t.comm, buf, src, tag)
 	if err != nil {
 		return err
@@ -180,10 +233,17 @@ func (t *Transport) poll(call string, out []dagmpi.Completion, d time.Duration, 
 		return out, nil
 	}
 	for i := 0; i < k; i++ {
-		m := t.meta[idx[i]]
+		m := &t.meta[idx[i]]
 		c := dagmpi.Completion{ID: m.id, Bytes: m.n, Err: st[i].Err}
 		if !m.send && st[i].Err == nil {
 			c.Bytes = st[i].Count
+		}
+		if m.slot != nil {
+			if st[i].Err == nil {
+				copy(m.dst, m.slot[:c.Bytes])
+			}
+			t.slots = append(t.slots, m.slot)
+			m.slot, m.dst = nil, nil
 		}
 		out = append(out, c)
 	}
@@ -202,6 +262,7 @@ func (t *Transport) poll(call string, out []dagmpi.Completion, d time.Duration, 
 		}
 	}
 	clear(t.reqs[j:n])
+	clear(t.meta[j:n])
 	t.reqs, t.meta = t.reqs[:j], t.meta[:j]
 	return out, nil
 }
@@ -216,6 +277,12 @@ func (t *Transport) Close() error {
 	if n := len(t.reqs); n > 0 {
 		return fmt.Errorf("p2p: Close on rank %d: %d requests still in flight", t.rank, n)
 	}
+	for _, c := range t.chunks {
+		if err := mpi.FreeMem(c); err != nil {
+			return fmt.Errorf("p2p: Close on rank %d: %w", t.rank, err)
+		}
+	}
+	t.chunks, t.slots = nil, nil
 	return t.comm.Free()
 }
 
