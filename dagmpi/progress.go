@@ -28,8 +28,10 @@ type pump struct {
 	blocked  []*op                 // sends waiting for an earlier send of the same tag
 	commT0   time.Time             // start of the current stretch with out > 0
 	ops      []*op                 // scratch for complete
+	now      []*op                 // scratch for complete: what an inline task made ready
 	task     Task                  // for task bodies run inline
-	noInline time.Time             // no inline run before this time
+	epoch    time.Time             // origin of noInline
+	noInline time.Duration         // no inline run before epoch + noInline
 }
 
 func (rt *Runtime) progress() {
@@ -40,6 +42,7 @@ func (rt *Runtime) progress() {
 		sendLow: make([]uint64, rt.size),
 		ahead:   make([]map[uint64]struct{}, rt.size),
 		task:    Task{rt: rt, worker: rt.cfg.workers},
+		epoch:   time.Now(),
 	}
 	var (
 		done   []Completion
@@ -76,15 +79,10 @@ func (rt *Runtime) progress() {
 		pn, pend := rt.progressN, rt.pending
 		rt.mu.Unlock()
 
-		worked := false
-		for _, o := range batch {
-			if o.kind == opRecv {
-				p.recvQ = append(p.recvQ, o)
-			} else if err := p.trySend(o); err != nil {
-				rt.failTransport(err)
-				return
-			}
-			worked = true
+		worked := len(batch) > 0
+		if err := p.take(batch); err != nil {
+			rt.failTransport(err)
+			return
 		}
 		if err := p.postRecvs(); err != nil {
 			rt.failTransport(err)
@@ -267,6 +265,19 @@ func (p *pump) newID(o *op) uint64 {
 	return id
 }
 
+// take queues the receives and posts the sends of a batch taken from
+// rt.xfer.
+func (p *pump) take(batch []*op) error {
+	for _, o := range batch {
+		if o.kind == opRecv {
+			p.recvQ = append(p.recvQ, o)
+		} else if err := p.trySend(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // trySend posts o unless an earlier send to the same rank with the same tag
 // is still unposted: tags repeat every TagBound transfers of a pair, and
 // MPI matches equal tags in posting order, so sends that share a tag must
@@ -425,14 +436,30 @@ func (p *pump) complete(done []Completion) error {
 	clear(ops)
 	p.ops = ops[:0]
 	held := rt.held
-	if held > 0 && p.inlineLocked() {
+	inlined := held > 0 && p.inlineLocked()
+	if inlined {
 		held--
 	}
 	for ; held > 0 && rt.idle > 0; held-- {
 		rt.workCond.Signal()
 	}
+	var now []*op
+	if inlined && len(rt.xfer) > 0 {
+		// Post what the inline task produced before anything else: its
+		// sends are the next hop of a remote dependency.
+		rt.attn.Store(0)
+		now = append(p.now[:0], rt.xfer...)
+		clear(rt.xfer)
+		rt.xfer = rt.xfer[:0]
+	}
 	rt.mu.Unlock()
-	return nil
+	err := p.take(now)
+	clear(now)
+	p.now = now[:0]
+	if err != nil {
+		rt.failTransport(err) // first: the caller's failLocked is then a no-op
+	}
+	return err
 }
 
 // inlineLocked runs the one ready task, just made ready by an arrival, on
@@ -444,8 +471,10 @@ func (p *pump) inlineLocked() bool {
 	if rt.cfg.inline == 0 || rt.busy > 0 || rt.ready.len() != 1 || rt.stopping || rt.err != nil {
 		return false
 	}
-	t0 := time.Now()
-	if t0.Before(p.noInline) {
+	// Durations since epoch read only the monotonic clock: half the cost
+	// of time.Now, on the path of every remote dependency.
+	t0 := time.Since(p.epoch)
+	if t0 < p.noInline {
 		return false
 	}
 	o := rt.ready.pop()
@@ -454,8 +483,8 @@ func (p *pump) inlineLocked() bool {
 	rt.mu.Unlock()
 
 	err := rt.run(&p.task, o)
-	if d := time.Since(t0); d > rt.cfg.inline {
-		p.noInline = t0.Add(101 * d)
+	if d := time.Since(p.epoch) - t0; d > rt.cfg.inline {
+		p.noInline = t0 + 101*d
 	}
 
 	rt.mu.Lock()
