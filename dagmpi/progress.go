@@ -114,17 +114,18 @@ func (rt *Runtime) progress() {
 			}
 		}
 
-		if worked {
-			// The clock is read on the next idle poll: a hop of a remote
-			// dependency chain should not pay for it.
-			stale, polls = true, 0
-			continue
-		}
-		// Nothing to do right now. While spinning, read the clock (for the
-		// spin's end and the watchdog) only every spinClockPolls idle polls:
-		// it costs about as much as a poll's own bookkeeping.
+		// Read the clock (for the spin's end and the watchdog) only every
+		// spinClockPolls idle polls, or workClockPolls busy ones, and on the
+		// first idle poll after work: it costs about as much as a poll's own
+		// bookkeeping, and a hop of a remote dependency chain should not pay
+		// for it.
 		polls++
-		if p.out > 0 && hot && !stale && polls%spinClockPolls != 0 {
+		if worked {
+			stale = true
+			if polls%workClockPolls != 0 {
+				continue
+			}
+		} else if p.out > 0 && hot && !stale && polls%spinClockPolls != 0 {
 			if rt.waker != nil {
 				select {
 				case <-rt.waker:
@@ -148,6 +149,9 @@ func (rt *Runtime) progress() {
 				rt.mu.Unlock()
 				return
 			}
+		}
+		if worked {
+			continue
 		}
 
 		// While transfers are pending, poll hot for a while after the last
@@ -214,9 +218,12 @@ const (
 	dozeInterval = 50 * time.Microsecond
 )
 
-// spinClockPolls is how many idle polls the spinning progress goroutine
-// makes per clock read.
-const spinClockPolls = 8
+// spinClockPolls and workClockPolls are how many idle and busy loop
+// iterations the progress goroutine makes per clock read.
+const (
+	spinClockPolls = 8
+	workClockPolls = 64
+)
 
 // spinSlice is the longest Spinner.Spin call: between two, the progress
 // goroutine yields to the Go scheduler (which, with one P per rank as under
