@@ -74,7 +74,13 @@
 //
 // The progress goroutine never burns a core while nothing is pending: it
 // blocks on a channel. While transfers are pending it polls the Transport
-// hot for WithSpin (500µs) after the last completion or post; then, on a
+// hot for WithSpin (500µs) after the last completion or post (reading the
+// clock only every few polls); on a Transport that is a Spinner, and while
+// no ready task waits for a worker, each poll is a Spin of up to 5µs inside
+// the transport (for MPI, MPI_Testsome in a loop within one cgo call),
+// which ends early when the Runtime stores a nonzero value in the attention
+// word it passes: the submitter, a worker or Close store it whenever they
+// hand the progress goroutine something to post or do. Then, on a
 // Transport that can wake it (Waker), it blocks; on one that cannot (MPI),
 // it dozes for 20ms, polling every ~50µs with nanosleep, and then sleeps
 // WithPollInterval (1ms) between polls. (Go timers round sleeps below a

@@ -28,8 +28,10 @@ type pump struct {
 	blocked  []*op                 // sends waiting for an earlier send of the same tag
 	commT0   time.Time             // start of the current stretch with out > 0
 	ops      []*op                 // scratch for complete
+	now      []*op                 // scratch for complete: what an inline task made ready
 	task     Task                  // for task bodies run inline
-	noInline time.Time             // no inline run before this time
+	epoch    time.Time             // origin of noInline
+	noInline time.Duration         // no inline run before epoch + noInline
 	dev      devPump               // transfers of device replicas (device.go)
 }
 
@@ -41,11 +43,15 @@ func (rt *Runtime) progress() {
 		sendLow: make([]uint64, rt.size),
 		ahead:   make([]map[uint64]struct{}, rt.size),
 		task:    Task{rt: rt, worker: rt.cfg.workers},
+		epoch:   time.Now(),
 	}
 	var (
 		done   []Completion
 		batch  []*op
 		active = time.Now() // last time something happened
+		stale  bool         // something happened since active was read
+		hot    bool         // the last clock read found the spin not over
+		polls  uint         // idle polls since the clock was last read
 		lastN  uint64
 		lastT  = time.Now()
 	)
@@ -62,6 +68,7 @@ func (rt *Runtime) progress() {
 		}
 	}
 	for {
+		rt.attn.Store(0) // before looking: a later kick ends the next Spin
 		rt.mu.Lock()
 		if rt.err != nil || rt.stopping {
 			rt.mu.Unlock()
@@ -74,15 +81,10 @@ func (rt *Runtime) progress() {
 		allBusy := rt.busy >= rt.cfg.workers
 		rt.mu.Unlock()
 
-		worked := false
-		for _, o := range batch {
-			if o.kind == opRecv {
-				p.recvQ = append(p.recvQ, o)
-			} else if err := p.trySend(o); err != nil {
-				rt.failTransport(err)
-				return
-			}
-			worked = true
+		worked := len(batch) > 0
+		if err := p.take(batch); err != nil {
+			rt.failTransport(err)
+			return
 		}
 		if err := p.postRecvs(); err != nil {
 			rt.failTransport(err)
@@ -96,7 +98,14 @@ func (rt *Runtime) progress() {
 		}
 		if p.out > 0 {
 			var err error
-			done, err = rt.tr.Progress(done[:0])
+			if rt.spinner != nil && hot && rt.readyHint.Load() == 0 {
+				// Spinning, and no worker needs this thread: poll inside
+				// the transport until something completes, attn is set,
+				// or the slice ends.
+				done, err = rt.spinner.Spin(done[:0], spinSlice, &rt.attn)
+			} else {
+				done, err = rt.tr.Progress(done[:0])
+			}
 			if err != nil {
 				rt.failTransport(err)
 				return
@@ -119,7 +128,31 @@ func (rt *Runtime) progress() {
 			}
 		}
 
+		// Read the clock (for the spin's end and the watchdog) only every
+		// spinClockPolls idle polls, or workClockPolls busy ones, and on the
+		// first idle poll after work: it costs about as much as a poll's own
+		// bookkeeping, and a hop of a remote dependency chain should not pay
+		// for it.
+		polls++
+		if worked {
+			stale = true
+			if polls%workClockPolls != 0 {
+				continue
+			}
+		} else if p.out > 0 && hot && !stale && polls%spinClockPolls != 0 {
+			if rt.waker != nil {
+				select {
+				case <-rt.waker:
+				default:
+				}
+			}
+			gosched()
+			continue
+		}
 		now := time.Now()
+		if stale {
+			active, stale = now, false
+		}
 		if rt.cfg.watchdog > 0 {
 			if pn != lastN || pend == 0 {
 				lastN, lastT = pn, now
@@ -132,22 +165,23 @@ func (rt *Runtime) progress() {
 			}
 		}
 		if worked {
-			active = now
 			continue
 		}
 
-		// Nothing to do right now. While transfers are pending, poll hot
-		// for a while after the last activity (a reply often comes within
-		// microseconds, and Go timers below a millisecond sleep about a
-		// millisecond), then sleep until woken or the poll interval ends.
+		// While transfers are pending, poll hot for a while after the last
+		// activity (a reply often comes within microseconds, and Go timers
+		// below a millisecond sleep about a millisecond), then sleep until
+		// woken or the poll interval ends.
+		hot = p.out > 0 && now.Sub(active) < rt.cfg.spin
 		if p.out > 0 {
-			if allBusy && rt.waker == nil {
+			if allBusy && rt.waker == nil && !rt.devBusy() {
 				// Every worker is running a task body: a message that
 				// arrives now could not be used before one of them
 				// finishes, and polling would take the CPU from them
 				// (under mpirun a rank is bound to one core). Sleep for
 				// the poll interval, or until a worker runs out of work
 				// or a finished task queues a transfer (kick).
+				hot = false // no Spin slices either
 				rt.busySleep.Store(true)
 				timer.Reset(rt.cfg.poll)
 				select {
@@ -159,7 +193,7 @@ func (rt *Runtime) progress() {
 				stopTimer(timer)
 				continue
 			}
-			if now.Sub(active) < rt.cfg.spin {
+			if hot {
 				if rt.waker != nil {
 					select {
 					case <-rt.waker:
@@ -221,6 +255,18 @@ const (
 	dozeInterval = 50 * time.Microsecond
 )
 
+// spinClockPolls and workClockPolls are how many idle and busy loop
+// iterations the progress goroutine makes per clock read.
+const (
+	spinClockPolls = 8
+	workClockPolls = 64
+)
+
+// spinSlice is the longest Spinner.Spin call: between two, the progress
+// goroutine yields to the Go scheduler (which, with one P per rank as under
+// mpirun, is how the submitter and the workers get the thread).
+const spinSlice = 5 * time.Microsecond
+
 func stopTimer(t *time.Timer) {
 	if !t.Stop() {
 		select {
@@ -261,6 +307,19 @@ func (p *pump) newID(o *op) uint64 {
 	p.out++
 	o.posted = true
 	return id
+}
+
+// take queues the receives and posts the sends of a batch taken from
+// rt.xfer.
+func (p *pump) take(batch []*op) error {
+	for _, o := range batch {
+		if o.kind == opRecv {
+			p.recvQ = append(p.recvQ, o)
+		} else if err := p.trySend(o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // trySend posts o unless an earlier send to the same rank with the same tag
@@ -433,14 +492,30 @@ func (p *pump) complete(done []Completion) error {
 	clear(ops)
 	p.ops = ops[:0]
 	held := rt.held
-	if held > 0 && p.inlineLocked() {
+	inlined := held > 0 && p.inlineLocked()
+	if inlined {
 		held--
 	}
 	for ; held > 0 && rt.idle > 0; held-- {
 		rt.workCond.Signal()
 	}
+	var now []*op
+	if inlined && len(rt.xfer) > 0 {
+		// Post what the inline task produced before anything else: its
+		// sends are the next hop of a remote dependency.
+		rt.attn.Store(0)
+		now = append(p.now[:0], rt.xfer...)
+		clear(rt.xfer)
+		rt.xfer = rt.xfer[:0]
+	}
 	rt.mu.Unlock()
-	return nil
+	err := p.take(now)
+	clear(now)
+	p.now = now[:0]
+	if err != nil {
+		rt.failTransport(err) // first: the caller's failLocked is then a no-op
+	}
+	return err
 }
 
 // inlineLocked runs the one ready task, just made ready by an arrival, on
@@ -452,8 +527,10 @@ func (p *pump) inlineLocked() bool {
 	if rt.cfg.inline == 0 || rt.busy > 0 || rt.ready.len() != 1 || rt.stopping || rt.err != nil {
 		return false
 	}
-	t0 := time.Now()
-	if t0.Before(p.noInline) {
+	// Durations since epoch read only the monotonic clock: half the cost
+	// of time.Now, on the path of every remote dependency.
+	t0 := time.Since(p.epoch)
+	if t0 < p.noInline {
 		return false
 	}
 	o := rt.ready.pop()
@@ -462,8 +539,8 @@ func (p *pump) inlineLocked() bool {
 	rt.mu.Unlock()
 
 	err := rt.run(&p.task, o)
-	if d := time.Since(t0); d > rt.cfg.inline {
-		p.noInline = t0.Add(101 * d)
+	if d := time.Since(p.epoch) - t0; d > rt.cfg.inline {
+		p.noInline = t0 + 101*d
 	}
 
 	rt.mu.Lock()

@@ -63,6 +63,8 @@ type Runtime struct {
 	aborted   atomic.Bool
 	abortDone chan struct{} // closed when Controller.Abort returns
 	readyHint atomic.Int32  // ready.len(), readable without the lock
+	spinner   Spinner       // tr, when it is one
+	attn      atomic.Uint32 // nonzero: the progress goroutine has work (see kick)
 }
 
 type ctlReq struct {
@@ -135,6 +137,9 @@ func New(tr Transport, opts ...Option) (*Runtime, error) {
 	}
 	if w, ok := tr.(Waker); ok {
 		rt.waker = w.Wake()
+	}
+	if sp, ok := tr.(Spinner); ok {
+		rt.spinner = sp
 	}
 	rt.workCond.L = &rt.mu
 	rt.userCond.L = &rt.mu
@@ -304,8 +309,9 @@ func (rt *Runtime) Close() error {
 	return err
 }
 
-// kick wakes the progress goroutine.
+// kick wakes the progress goroutine, or ends its Spinner.Spin.
 func (rt *Runtime) kick() {
+	rt.attn.Store(1)
 	select {
 	case rt.wake <- struct{}{}:
 	default:

@@ -1,5 +1,10 @@
 package dagmpi
 
+import (
+	"sync/atomic"
+	"time"
+)
+
 // Transport moves bytes between the ranks of one job for one Runtime. The
 // Runtime decides what moves where and when; a Transport only carries
 // messages, in the manner of MPI nonblocking point-to-point calls on a
@@ -82,6 +87,23 @@ type Completion struct {
 // operations are pending, and sleeps without polling when none are.
 type Waker interface {
 	Wake() <-chan struct{}
+}
+
+// Spinner is an optional Transport capability: Spin is Progress that, when
+// nothing has completed, keeps polling for up to d, or until attn holds a
+// nonzero value, before it returns. While the Runtime spins (WithSpin) and
+// no ready task waits for a worker, it calls Spin instead of Progress, with
+// slices of a few microseconds, and stores a nonzero value in attn whenever
+// it has something to post (a worker finished a producer, the submitter
+// added a transfer, the job is ending). An MPI transport polls inside the
+// library in one cgo call (mpi.TestsomeFor), which sees a message as soon as
+// it arrives instead of paying a Go round trip per poll.
+//
+// Spin keeps the calling goroutine's thread busy for up to d: it must not
+// block longer, and it must return early once attn is nonzero (checking it
+// at least once per poll of the library).
+type Spinner interface {
+	Spin(done []Completion, d time.Duration, attn *atomic.Uint32) ([]Completion, error)
 }
 
 // ReduceOp names the reduction of Controller.AllreduceUint64.

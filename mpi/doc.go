@@ -32,8 +32,16 @@
 // the program must not touch those buffers before then. IsendUnsafe and
 // IrecvUnsafe take a raw address and a count instead of a slice, for memory
 // that is not a Go slice (C memory, or device memory handed to a CUDA-aware
-// MPI by package cudaaware). The hot path of
+// MPI by package cudaaware); AllocMem gives such memory from the library
+// (MPI_Alloc_mem), which requests need not pin. The hot path of
 // Send, Recv, Isend and Wait makes one cgo call and no heap allocation.
+//
+// For polling loops (a runtime's progress goroutine): IsendTest starts a
+// send and tests it in one call, so an eager message completes at once with
+// nothing pinned; Testsome asks MPI twice when the first call finds nothing
+// (Open MPI drives its progress engine only after scanning the requests);
+// TestsomeFor keeps polling inside the library, in one cgo call, for up to a
+// given time or until another goroutine sets a stop word.
 //
 // # Errors
 //

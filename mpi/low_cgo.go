@@ -21,6 +21,7 @@ package mpi
 #cgo nocallback spmd_send
 #cgo nocallback spmd_recv
 #cgo nocallback spmd_isend
+#cgo nocallback spmd_isend_test
 #cgo nocallback spmd_irecv
 #cgo nocallback spmd_wait
 #cgo nocallback spmd_test
@@ -302,6 +303,23 @@ func lowIsend(mode int, b buf, dest, tag int, c commH) (reqH, int) {
 	return r.req, int(r.rc)
 }
 
+func lowAllocMem(n int) (unsafe.Pointer, int) {
+	m := C.spmd_alloc_mem(C.int64_t(n))
+	return m.p, int(m.rc)
+}
+
+func lowFreeMem(p unsafe.Pointer) int {
+	return int(C.spmd_free_mem(addr(p)))
+}
+
+// lowIsendTest starts a standard send and tests it; done reports that it
+// completed at once.
+func lowIsendTest(b buf, dest, tag int, c commH) (h reqH, done bool, rc int) {
+	r := C.spmd_isend_test(addr(b.p), C.int(b.n), dtypes[b.k], C.int(dest), C.int(tag), c)
+	runtime.KeepAlive(b.p)
+	return r.req, r.done != 0, int(r.rc)
+}
+
 func lowIrecv(b buf, src, tag int, c commH) (reqH, int) {
 	r := C.spmd_irecv(addr(b.p), C.int(b.n), dtypes[b.k], C.int(src), C.int(tag), c)
 	runtime.KeepAlive(b.p)
@@ -393,7 +411,9 @@ func lowTestany(s *scratch) (int, bool, int) {
 	return int(idx), flag != 0, int(rc)
 }
 
-func lowSome(test bool, s *scratch, want bool) (int, int) {
+// lowSome is Waitsome or Testsome; a Testsome goes on polling for up to
+// spinNS nanoseconds, or until *stop is nonzero, while nothing completes.
+func lowSome(test bool, s *scratch, want bool, spinNS int64, stop *uint32) (int, int) {
 	if len(s.h) == 0 {
 		return Undefined, 0
 	}
@@ -403,7 +423,7 @@ func lowSome(test bool, s *scratch, want bool) (int, int) {
 		t = 1
 	}
 	var n C.int
-	rc := C.spmd_some(t, C.int(len(s.h)), h, k, &n, (*C.int)(unsafe.Pointer(&s.idx[0])), st)
+	rc := C.spmd_some(t, C.int(len(s.h)), h, k, &n, (*C.int)(unsafe.Pointer(&s.idx[0])), st, C.int64_t(spinNS), (*C.uint32_t)(stop))
 	return int(n), int(rc)
 }
 

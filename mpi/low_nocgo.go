@@ -192,6 +192,18 @@ func lowIsend(mode int, b buf, dest, tag int, c commH) (reqH, int) {
 	panic("mpi: built without cgo")
 }
 
+func lowAllocMem(n int) (unsafe.Pointer, int) {
+	panic("mpi: built without cgo")
+}
+
+func lowFreeMem(p unsafe.Pointer) int {
+	panic("mpi: built without cgo")
+}
+
+func lowIsendTest(b buf, dest, tag int, c commH) (h reqH, done bool, rc int) {
+	panic("mpi: built without cgo")
+}
+
 func lowIrecv(b buf, src, tag int, c commH) (reqH, int) {
 	panic("mpi: built without cgo")
 }
@@ -244,7 +256,7 @@ func lowTestany(s *scratch) (int, bool, int) {
 	panic("mpi: built without cgo")
 }
 
-func lowSome(test bool, s *scratch, want bool) (int, int) {
+func lowSome(test bool, s *scratch, want bool, spinNS int64, stop *uint32) (int, int) {
 	panic("mpi: built without cgo")
 }
 

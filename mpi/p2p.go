@@ -136,6 +136,32 @@ func isend[T Elem](mode int, call string, c *Comm, buf []T, dest, tag int) (Requ
 	return newRequest(h, b.k, false, dataPtr(buf), nil), nil
 }
 
+// IsendTest starts a standard-mode send like Isend and tests it in the same
+// cgo call (MPI_Isend, MPI_Test). When the library finished the send at once,
+// as it usually does for a small (eager) message, done is true, the Request
+// is null and buf is free again; nothing was pinned. Otherwise the Request
+// is pending, as Isend's. A caller that polls many requests saves a pin, an
+// unpin and a completion per eager message.
+func IsendTest[T Elem](c *Comm, buf []T, dest, tag int) (r Request, done bool, err error) {
+	if err := c.checkSend("MPI_Isend", len(buf), dest, tag); err != nil {
+		return Request{}, false, err
+	}
+	b := bufOf(buf)
+	h, done, rc := lowIsendTest(b, dest, tag, c.h)
+	if rc != 0 {
+		if h != reqNull && !done {
+			// The send started but the test failed: hand the request over
+			// so that the caller can still complete it.
+			r = newRequest(h, b.k, false, dataPtr(buf), nil)
+		}
+		return r, false, codeErr(rc, "MPI_Isend")
+	}
+	if done {
+		return Request{}, true, nil
+	}
+	return newRequest(h, b.k, false, dataPtr(buf), nil), false, nil
+}
+
 // Irecv starts a receive into buf (MPI_Irecv). buf stays pinned and must not
 // be read or written until the request completes.
 func Irecv[T Elem](c *Comm, buf []T, source, tag int) (Request, error) {

@@ -2,7 +2,9 @@ package mpi_test
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -345,5 +347,95 @@ func TestRequestFreeOfActiveRequest(t *testing.T) {
 	_, err = mpi.Recv(c, got, r, 31)
 	require.NoError(t, err)
 	assert.Equal(t, int32(7), got[0], "a freed send still completes")
+	assert.Equal(t, 0, mpi.PendingRequests())
+}
+
+// TestTestsomeFor: TestsomeFor spins for its whole duration when nothing
+// completes, stops early when its stop word is set (before or during the
+// call), and returns as soon as a message arrives.
+func TestTestsomeFor(t *testing.T) {
+	c := mpi.World()
+	r := c.Rank()
+	buf := make([]int32, 2)
+	reqs := make([]mpi.Request, 1)
+	var err error
+	reqs[0], err = mpi.Irecv(c, buf, r, 77)
+	require.NoError(t, err)
+	idx := make([]int, 1)
+	st := make([]mpi.Status, 1)
+
+	const d = 20 * time.Millisecond
+	t0 := time.Now()
+	n, err := mpi.TestsomeFor(reqs, idx, st, d, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 0, n, "nothing was sent")
+	assert.GreaterOrEqual(t, time.Since(t0), d, "returned before its spin ended with nothing complete")
+
+	var stop atomic.Uint32
+	stop.Store(1)
+	t0 = time.Now()
+	n, err = mpi.TestsomeFor(reqs, idx, st, time.Minute, &stop)
+	require.NoError(t, err)
+	assert.Equal(t, 0, n)
+	assert.Less(t, time.Since(t0), 10*time.Second, "a set stop word did not end the spin")
+
+	stop.Store(0)
+	go func() {
+		time.Sleep(d)
+		stop.Store(1)
+	}()
+	t0 = time.Now()
+	n, err = mpi.TestsomeFor(reqs, idx, st, time.Minute, &stop)
+	require.NoError(t, err)
+	assert.Equal(t, 0, n)
+	assert.Less(t, time.Since(t0), 10*time.Second, "a stop word set during the call did not end the spin")
+
+	sreq, err := mpi.Isend(c, []int32{int32(r), 5}, r, 77)
+	require.NoError(t, err)
+	stop.Store(0)
+	t0 = time.Now()
+	for n == 0 && time.Since(t0) < 10*time.Second {
+		n, err = mpi.TestsomeFor(reqs, idx, st, time.Minute, &stop)
+		require.NoError(t, err)
+	}
+	assert.Less(t, time.Since(t0), 10*time.Second, "a message did not end the spin")
+	require.Equal(t, 1, n)
+	assert.Equal(t, 0, idx[0])
+	assert.Equal(t, 77, st[0].Tag)
+	assert.Equal(t, 2, st[0].Count)
+	assert.Equal(t, []int32{int32(r), 5}, buf)
+	assert.True(t, reqs[0].IsNull())
+	_, err = sreq.Wait()
+	require.NoError(t, err)
+	assert.Equal(t, 0, mpi.PendingRequests())
+}
+
+// TestIsendTest: a send that IsendTest reports done has delivered its data
+// and left nothing pending; one it does not (large, or a library that
+// never completes at once) completes like an Isend's request.
+func TestIsendTest(t *testing.T) {
+	c := mpi.World()
+	r := c.Rank()
+	for _, n := range []int{1, 1 << 20} {
+		in := make([]int64, n)
+		rreq, err := mpi.Irecv(c, in, r, 78)
+		require.NoError(t, err)
+		out := fill[int64](r, n)
+		sreq, done, err := mpi.IsendTest(c, out, r, 78)
+		require.NoError(t, err)
+		atOnce := done
+		if done {
+			assert.True(t, sreq.IsNull(), "n=%d: a finished send left a request", n)
+		} else {
+			assert.False(t, sreq.IsNull(), "n=%d: an unfinished send has no request", n)
+		}
+		for !done || !rreq.IsNull() {
+			reqs := []mpi.Request{rreq, sreq}
+			require.NoError(t, mpi.Waitall(reqs, nil))
+			rreq, sreq, done = reqs[0], reqs[1], true
+		}
+		assert.Equal(t, out, in, "n=%d", n)
+		t.Logf("%d int64 to self: done at once: %v", n, atOnce)
+	}
 	assert.Equal(t, 0, mpi.PendingRequests())
 }

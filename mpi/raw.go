@@ -53,6 +53,39 @@ func NewError(sentinel *Error, call, format string, args ...any) error {
 // nil communicator, or one that was freed.
 func (c *Comm) Check(call string) error { return c.check(call) }
 
+// AllocMem returns n bytes of memory from the library (MPI_Alloc_mem): not
+// Go memory, so requests on it pin nothing, and possibly registered with the
+// network for faster transfers. The caller frees it with FreeMem, before
+// Finalize; the garbage collector never does.
+func AllocMem(n int) ([]byte, error) {
+	if !live() {
+		return nil, stateErr("MPI_Alloc_mem")
+	}
+	if n <= 0 {
+		return nil, argErr(clsArg, "MPI_Alloc_mem", "size %d: want at least 1 byte", n)
+	}
+	p, rc := lowAllocMem(n)
+	if rc != 0 {
+		return nil, codeErr(rc, "MPI_Alloc_mem")
+	}
+	return unsafe.Slice((*byte)(p), n), nil
+}
+
+// FreeMem releases memory from AllocMem (MPI_Free_mem); b must be the whole
+// slice AllocMem returned, and no request may still use it.
+func FreeMem(b []byte) error {
+	if !live() {
+		return stateErr("MPI_Free_mem")
+	}
+	if len(b) == 0 {
+		return argErr(clsArg, "MPI_Free_mem", "empty slice")
+	}
+	if rc := lowFreeMem(unsafe.Pointer(unsafe.SliceData(b))); rc != 0 {
+		return codeErr(rc, "MPI_Free_mem")
+	}
+	return nil
+}
+
 // IsendUnsafe starts a send of n elements of T at address p to dest
 // (MPI_Isend), for buffers that are not Go slices: memory from C, or device
 // memory handed to a CUDA-aware MPI (package cudaaware). p must stay valid

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -456,16 +457,37 @@ func Testany(reqs []Request) (int, bool, Status, error) {
 // statuses, if not nil, in the same order) and returns how many; both must
 // have room for len(reqs). It returns Undefined if every request is null.
 func Waitsome(reqs []Request, indices []int, statuses []Status) (int, error) {
-	return some(false, "MPI_Waitsome", reqs, indices, statuses)
+	return some(false, "MPI_Waitsome", reqs, indices, statuses, 0, nil)
 }
 
 // Testsome completes the requests that have completed, like Waitsome but
-// without blocking; it may return 0 (MPI_Testsome).
+// without blocking; it may return 0 (MPI_Testsome). When the first
+// MPI_Testsome finds nothing it asks a second time in the same cgo call, so
+// that what the library's progress engine delivered during the first is
+// reported now rather than at the next call (Open MPI checks the requests
+// before it drives progress).
 func Testsome(reqs []Request, indices []int, statuses []Status) (int, error) {
-	return some(true, "MPI_Testsome", reqs, indices, statuses)
+	return some(true, "MPI_Testsome", reqs, indices, statuses, 0, nil)
 }
 
-func some(test bool, call string, reqs []Request, indices []int, statuses []Status) (int, error) {
+// TestsomeFor is Testsome that, while no request has completed, keeps
+// calling MPI_Testsome inside the same cgo call for up to d, or until stop
+// (when not nil) holds a nonzero value, which another goroutine may store
+// at any time. A polling loop notices a message as soon as the library
+// delivers it, as a blocking MPI_Wait would, instead of paying a Go round
+// trip per poll. The calling goroutine keeps its OS thread and its P for
+// the whole call, so d should stay in the microseconds; other goroutines
+// that need the caller's attention set stop.
+func TestsomeFor(reqs []Request, indices []int, statuses []Status, d time.Duration, stop *atomic.Uint32) (int, error) {
+	var p *uint32
+	if stop != nil {
+		// The C side reads the word with an atomic load.
+		p = (*uint32)(unsafe.Pointer(stop))
+	}
+	return some(true, "MPI_Testsome", reqs, indices, statuses, int64(d), p)
+}
+
+func some(test bool, call string, reqs []Request, indices []int, statuses []Status, spinNS int64, stop *uint32) (int, error) {
 	if len(indices) < len(reqs) {
 		return 0, argErr(clsArg, call, "len(indices) = %d < len(reqs) = %d", len(indices), len(reqs))
 	}
@@ -477,7 +499,7 @@ func some(test bool, call string, reqs []Request, indices []int, statuses []Stat
 		return 0, err
 	}
 	defer scratchPool.Put(s)
-	n, rc := lowSome(test, s, statuses != nil)
+	n, rc := lowSome(test, s, statuses != nil, spinNS, stop)
 	if n == Undefined {
 		if rc != 0 {
 			return 0, codeErr(rc, call)

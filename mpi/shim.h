@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
 	int rc;        // return code of the call
@@ -249,6 +250,38 @@ static inline spmd_req spmd_isend(int mode, uintptr_t buf, int n, MPI_Datatype d
 	return r;
 }
 
+// Memory from the library (MPI_Alloc_mem, MPI_Free_mem).
+typedef struct {
+	int rc;
+	void *p;
+} spmd_mem;
+
+static inline spmd_mem spmd_alloc_mem(int64_t n) {
+	spmd_mem m;
+	m.p = NULL;
+	m.rc = MPI_Alloc_mem((MPI_Aint)n, MPI_INFO_NULL, &m.p);
+	return m;
+}
+
+static inline int spmd_free_mem(uintptr_t p) { return MPI_Free_mem((void *)p); }
+
+// isend_test: MPI_Isend, then MPI_Test of the new request; done reports a
+// send the library finished at once (an eager message), whose request is
+// then MPI_REQUEST_NULL.
+typedef struct {
+	int rc;
+	int done;
+	MPI_Request req;
+} spmd_sreq;
+
+static inline spmd_sreq spmd_isend_test(uintptr_t buf, int n, MPI_Datatype dt, int dest, int tag, MPI_Comm c) {
+	spmd_sreq r;
+	r.done = 0;
+	r.rc = MPI_Isend((const void *)buf, n, dt, dest, tag, c, &r.req);
+	if (r.rc == MPI_SUCCESS) r.rc = MPI_Test(&r.req, &r.done, MPI_STATUS_IGNORE);
+	return r;
+}
+
 static inline spmd_req spmd_irecv(uintptr_t buf, int n, MPI_Datatype dt, int src, int tag, MPI_Comm c) {
 	spmd_req r;
 	r.rc = MPI_Irecv((void *)buf, n, dt, src, tag, c, &r.req);
@@ -314,7 +347,7 @@ static inline spmd_req spmd_request_free(MPI_Request r) {
 // Multiple completion: reqs and dts are arrays of n; out receives n decoded
 // statuses (indexed like reqs) when non-NULL. Statuses live on the C stack
 // for small n and in malloc'd memory otherwise.
-#define SPMD_STACK_STATUSES 32
+#define SPMD_STACK_STATUSES 128
 
 static inline MPI_Status *spmd_statuses(int n, MPI_Status *stackbuf) {
 	if (n <= SPMD_STACK_STATUSES) return stackbuf;
@@ -373,17 +406,45 @@ static inline int spmd_testany(int n, MPI_Request *reqs, const unsigned char *ki
 	return rc;
 }
 
-// some: 0 for Waitsome, 1 for Testsome. out is indexed like indices.
+// testsome is MPI_Testsome, asked a second time when the first call found
+// nothing: Open MPI's Testsome scans the requests first and runs the
+// progress engine only when none is complete, so a message that engine
+// delivers is otherwise seen one call later (in a polling loop, one whole
+// poll of latency). With spin_ns > 0 it goes on asking while nothing has
+// completed, for up to spin_ns nanoseconds or until *stop (when stop is not
+// NULL) becomes nonzero.
+static inline int spmd_testsome(int n, MPI_Request *reqs, int *outcount, int *indices, MPI_Status *st, int64_t spin_ns,
+				const uint32_t *stop) {
+	int rc = MPI_Testsome(n, reqs, outcount, indices, st);
+	if (rc != MPI_SUCCESS || *outcount != 0) return rc;
+	rc = MPI_Testsome(n, reqs, outcount, indices, st);
+	if (spin_ns <= 0) return rc;
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned i = 1; rc == MPI_SUCCESS && *outcount == 0; i++) {
+		if (stop != NULL && __atomic_load_n(stop, __ATOMIC_ACQUIRE) != 0) break;
+		if (i % 4 == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			if ((int64_t)(t.tv_sec - t0.tv_sec) * 1000000000 + (t.tv_nsec - t0.tv_nsec) >= spin_ns) break;
+		}
+		rc = MPI_Testsome(n, reqs, outcount, indices, st);
+	}
+	return rc;
+}
+
+// some: 0 for Waitsome, 1 for Testsome (spinning as spmd_testsome). out is
+// indexed like indices.
 static inline int spmd_some(int test, int n, MPI_Request *reqs, const unsigned char *kinds, int *outcount, int *indices,
-			    spmd_status *out) {
+			    spmd_status *out, int64_t spin_ns, const uint32_t *stop) {
 	if (out == NULL) {
-		return test ? MPI_Testsome(n, reqs, outcount, indices, MPI_STATUSES_IGNORE)
+		return test ? spmd_testsome(n, reqs, outcount, indices, MPI_STATUSES_IGNORE, spin_ns, stop)
 			    : MPI_Waitsome(n, reqs, outcount, indices, MPI_STATUSES_IGNORE);
 	}
 	MPI_Status sb[SPMD_STACK_STATUSES];
 	MPI_Status *st = spmd_statuses(n, sb);
 	if (st == NULL) return MPI_ERR_NO_MEM;
-	int rc = test ? MPI_Testsome(n, reqs, outcount, indices, st) : MPI_Waitsome(n, reqs, outcount, indices, st);
+	int rc = test ? spmd_testsome(n, reqs, outcount, indices, st, spin_ns, stop)
+		      : MPI_Waitsome(n, reqs, outcount, indices, st);
 	if (out && *outcount != MPI_UNDEFINED) {
 		for (int i = 0; i < *outcount; i++) {
 			spmd_decode(&out[i], rc == MPI_ERR_IN_STATUS ? st[i].MPI_ERROR : MPI_SUCCESS, &st[i],

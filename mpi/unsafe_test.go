@@ -46,3 +46,27 @@ func TestUnsafeAddressErrors(t *testing.T) {
 	assert.True(t, errors.Is(err, mpi.ErrRank), "rank out of range: %v", err)
 	assert.Equal(t, 0, mpi.PendingRequests())
 }
+
+// TestAllocMem: memory from MPI_Alloc_mem receives a message through
+// IrecvUnsafe (nothing to pin) and goes back with FreeMem; bad sizes are
+// argument errors.
+func TestAllocMem(t *testing.T) {
+	c := mpi.World()
+	r := c.Rank()
+	m, err := mpi.AllocMem(64)
+	require.NoError(t, err)
+	require.Len(t, m, 64)
+	req, err := mpi.IrecvUnsafe[byte](c, unsafe.Pointer(&m[0]), 64, r, 79)
+	require.NoError(t, err)
+	out := []byte("memory from the library")
+	require.NoError(t, mpi.Send(c, out, r, 79))
+	st, err := req.Wait()
+	require.NoError(t, err)
+	assert.Equal(t, len(out), st.Count)
+	assert.Equal(t, out, m[:len(out)])
+	require.NoError(t, mpi.FreeMem(m))
+	_, err = mpi.AllocMem(0)
+	assert.ErrorIs(t, err, mpi.ErrArg)
+	assert.ErrorIs(t, mpi.FreeMem(nil), mpi.ErrArg)
+	assert.Equal(t, 0, mpi.PendingRequests())
+}

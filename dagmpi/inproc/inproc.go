@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -138,6 +139,7 @@ var (
 	_ dagmpi.Transport  = (*Endpoint)(nil)
 	_ dagmpi.Waker      = (*Endpoint)(nil)
 	_ dagmpi.Controller = (*Endpoint)(nil)
+	_ dagmpi.Spinner    = (*Endpoint)(nil)
 )
 
 func (e *Endpoint) Rank() int             { return e.rank }
@@ -233,6 +235,24 @@ func (e *Endpoint) Recv(buf []byte, src, tag int, id uint64) error {
 type sendDone struct {
 	to *Endpoint
 	c  dagmpi.Completion
+}
+
+// Spin implements dagmpi.Spinner: Progress, repeated (yielding the
+// processor between calls) while nothing completes, for up to d or until
+// attn is nonzero.
+func (e *Endpoint) Spin(out []dagmpi.Completion, d time.Duration, attn *atomic.Uint32) ([]dagmpi.Completion, error) {
+	n := len(out)
+	t0 := time.Now()
+	for {
+		var err error
+		if out, err = e.Progress(out); err != nil || len(out) > n {
+			return out, err
+		}
+		if attn.Load() != 0 || time.Since(t0) >= d {
+			return out, nil
+		}
+		runtime.Gosched()
+	}
 }
 
 // Progress matches eligible messages with posted receives and reports the

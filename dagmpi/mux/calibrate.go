@@ -2,6 +2,7 @@ package mux
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/spmd-go/spmd/dagmpi"
@@ -73,20 +74,28 @@ func nearest(c int) int {
 }
 
 // PingPong bounces buf between ranks 0 and 1 (me is this rank's number,
-// 0 or 1) iters times through tr, polling Progress hot, and returns the
-// time of the whole exchange: 2*iters one-way trips. The auto transport's
-// calibration uses it, and so does bench/xfer. Both ranks call it at once;
-// it leaves no operation pending.
+// 0 or 1) iters times through tr, polling hot as the Runtime's progress
+// goroutine does while it spins (Spin slices on a dagmpi.Spinner, Progress
+// otherwise), and returns the time of the whole exchange: 2*iters one-way
+// trips. The auto transport's calibration uses it, and so does bench/xfer.
+// Both ranks call it at once; it leaves no operation pending.
 func PingPong(tr dagmpi.Transport, me int, buf, rbuf []byte, iters int) (time.Duration, error) {
 	const tag = 0
 	peer := 1 - me
 	var done []dagmpi.Completion
 	sends := 0
+	sp, _ := tr.(dagmpi.Spinner)
+	var attn atomic.Uint32 // never set: nothing else to do here
 	await := func(id uint64) error {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			var err error
-			if done, err = tr.Progress(done[:0]); err != nil {
+			if sp != nil {
+				done, err = sp.Spin(done[:0], 5*time.Microsecond, &attn)
+			} else {
+				done, err = tr.Progress(done[:0])
+			}
+			if err != nil {
 				return err
 			}
 			got := false

@@ -32,6 +32,7 @@ import (
 	"math/bits"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/spmd-go/spmd/dagmpi"
@@ -111,6 +112,7 @@ func (a *Auto) Calibration() time.Duration { return a.calib }
 var (
 	_ dagmpi.Transport  = (*Auto)(nil)
 	_ dagmpi.Controller = (*Auto)(nil)
+	_ dagmpi.Spinner    = (*Auto)(nil)
 )
 
 // NewAuto creates both transports on duplicates of comm and measures which
@@ -265,6 +267,26 @@ func (a *Auto) Progress(out []dagmpi.Completion) ([]dagmpi.Completion, error) {
 		a.pending[s] -= len(out) - n
 	}
 	return out, nil
+}
+
+// Spin implements dagmpi.Spinner: when all operations in flight are on one
+// transport and that one is a Spinner (p2p), it spins there; otherwise it
+// polls both once, as Progress.
+func (a *Auto) Spin(out []dagmpi.Completion, d time.Duration, attn *atomic.Uint32) ([]dagmpi.Completion, error) {
+	for s := range a.sub {
+		if a.pending[s] == 0 || a.pending[1-s] != 0 {
+			continue
+		}
+		sp, ok := a.sub[s].(dagmpi.Spinner)
+		if !ok {
+			break
+		}
+		n := len(out)
+		out, err := sp.Spin(out, d, attn)
+		a.pending[s] -= len(out) - n
+		return out, err
+	}
+	return a.Progress(out)
 }
 
 // Close closes both transports. It is collective.

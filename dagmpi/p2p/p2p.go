@@ -1,7 +1,8 @@
 // Package p2p is the dagmpi.Transport over MPI nonblocking point-to-point
 // calls: Isend and Irecv on a communicator of its own, completed with
-// Testsome. It is also a dagmpi.Controller (Allreduce for the consistency
-// check, MPI_Abort to end the job).
+// Testsome. It is also a dagmpi.Spinner (while the runtime spins it polls
+// inside MPI, with mpi.TestsomeFor) and a dagmpi.Controller (Allreduce for
+// the consistency check, MPI_Abort to end the job).
 //
 // # Threads
 //
@@ -14,16 +15,23 @@
 //
 // # Buffers
 //
-// Send and Recv hand their buffers to MPI through mpi.Isend and mpi.Irecv,
-// whose requests keep them pinned until Progress completes the request; the
-// Transport keeps nothing after that.
+// Send hands its buffer to MPI with mpi.IsendTest: a small message usually
+// leaves at once and nothing stays pinned; otherwise the request keeps the
+// buffer pinned until Progress completes it. A receive of up to 256 bytes
+// lands in a slot of memory from MPI_Alloc_mem (which needs no pin) and is
+// copied into the Runtime's buffer when it completes; a larger one goes
+// straight into the buffer, pinned by its request. The Transport keeps no
+// buffer of the Runtime's after reporting its completion. Close frees the
+// slots.
 package p2p
 
 import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/spmd-go/spmd/dagmpi"
 	"github.com/spmd-go/spmd/mpi"
@@ -42,6 +50,14 @@ type Transport struct {
 	meta []reqMeta
 	idx  []int
 	st   []mpi.Status
+	// Sends that MPI finished inside Send (eager messages): reported by
+	// the next Progress without a request.
+	early []dagmpi.Completion
+
+	// Staging slots for small receives (see stageBytes): chunks from
+	// MPI_Alloc_mem, and the free slots cut from them.
+	chunks [][]byte
+	slots  [][]byte
 
 	closed bool
 }
@@ -50,11 +66,42 @@ type reqMeta struct {
 	id   uint64
 	n    int
 	send bool
+	slot []byte // a staged receive's slot (stageBytes long), or nil
+	dst  []byte // where a staged receive's bytes go
+}
+
+// Receives of up to stageBytes bytes land in a slot of memory from
+// MPI_Alloc_mem and are copied into the Runtime's buffer when they
+// complete: memory that is not Go's needs no pin, and pinning a Go buffer
+// (and unpinning it at completion) costs about as much as posting the
+// receive itself. Slots are allocated stageChunk at a time.
+const (
+	stageBytes = 256
+	stageChunk = 64
+)
+
+// slot returns a free staging slot, or nil if the library has no memory
+// to give (the receive then goes straight to the Go buffer).
+func (t *Transport) slot() []byte {
+	if len(t.slots) == 0 {
+		c, err := mpi.AllocMem(stageBytes * stageChunk)
+		if err != nil {
+			return nil
+		}
+		t.chunks = append(t.chunks, c)
+		for i := 0; i < stageChunk; i++ {
+			t.slots = append(t.slots, c[i*stageBytes:(i+1)*stageBytes:(i+1)*stageBytes])
+		}
+	}
+	s := t.slots[len(t.slots)-1]
+	t.slots = t.slots[:len(t.slots)-1]
+	return s
 }
 
 var (
 	_ dagmpi.Transport  = (*Transport)(nil)
 	_ dagmpi.Controller = (*Transport)(nil)
+	_ dagmpi.Spinner    = (*Transport)(nil)
 )
 
 // New returns a Transport on a duplicate of comm (collective over comm), so
@@ -104,9 +151,16 @@ func (t *Transport) Send(buf []byte, dst, tag int, id uint64) error {
 	if err := t.check("Send", dst, tag); err != nil {
 		return err
 	}
-	r, err := mpi.Isend(t.comm, buf, dst, tag)
+	r, done, err := mpi.IsendTest(t.comm, buf, dst, tag)
 	if err != nil {
+		if !r.IsNull() {
+			r.Free() // cannot be reported: the Transport is failing anyway
+		}
 		return err
+	}
+	if done {
+		t.early = append(t.early, dagmpi.Completion{ID: id, Bytes: len(buf)})
+		return nil
 	}
 	t.reqs = append(t.reqs, r)
 	t.meta = append(t.meta, reqMeta{id: id, n: len(buf), send: true})
@@ -117,6 +171,18 @@ func (t *Transport) Send(buf []byte, dst, tag int, id uint64) error {
 func (t *Transport) Recv(buf []byte, src, tag int, id uint64) error {
 	if err := t.check("Recv", src, tag); err != nil {
 		return err
+	}
+	if n := len(buf); n > 0 && n <= stageBytes {
+		if sl := t.slot(); sl != nil {
+			r, err := mpi.IrecvUnsafe[byte](t.comm, unsafe.Pointer(&sl[0]), n, src, tag)
+			if err != nil {
+				t.slots = append(t.slots, sl)
+				return err
+			}
+			t.reqs = append(t.reqs, r)
+			t.meta = append(t.meta, reqMeta{id: id, n: n, slot: sl, dst: buf})
+			return nil
+		}
 	}
 	r, err := mpi.Irecv(t.comm, buf, src, tag)
 	if err != nil {
@@ -130,8 +196,25 @@ func (t *Transport) Recv(buf []byte, src, tag int, id uint64) error {
 // Progress implements dagmpi.Transport with one mpi.Testsome over the
 // requests in flight.
 func (t *Transport) Progress(out []dagmpi.Completion) ([]dagmpi.Completion, error) {
+	return t.poll("Progress", out, 0, nil)
+}
+
+// Spin implements dagmpi.Spinner with mpi.TestsomeFor: it polls inside MPI
+// for up to d while nothing completes and attn is zero.
+func (t *Transport) Spin(out []dagmpi.Completion, d time.Duration, attn *atomic.Uint32) ([]dagmpi.Completion, error) {
+	return t.poll("Spin", out, d, attn)
+}
+
+func (t *Transport) poll(call string, out []dagmpi.Completion, d time.Duration, attn *atomic.Uint32) ([]dagmpi.Completion, error) {
 	if t.closed {
-		return out, fmt.Errorf("p2p: Progress on rank %d: transport closed", t.rank)
+		return out, fmt.Errorf("p2p: %s on rank %d: transport closed", call, t.rank)
+	}
+	if len(t.early) > 0 {
+		// Report them alone: a Testsome now would cost as much as the
+		// next call's, which comes at once.
+		out = append(out, t.early...)
+		t.early = t.early[:0]
+		return out, nil
 	}
 	n := len(t.reqs)
 	if n == 0 {
@@ -142,7 +225,7 @@ func (t *Transport) Progress(out []dagmpi.Completion) ([]dagmpi.Completion, erro
 		t.st = make([]mpi.Status, n)
 	}
 	idx, st := t.idx[:n], t.st[:n]
-	k, err := mpi.Testsome(t.reqs, idx, st)
+	k, err := mpi.TestsomeFor(t.reqs, idx, st, d, attn)
 	if err != nil && !errors.Is(err, mpi.ErrInStatus) {
 		return out, fmt.Errorf("p2p: rank %d: %w", t.rank, err)
 	}
@@ -150,23 +233,36 @@ func (t *Transport) Progress(out []dagmpi.Completion) ([]dagmpi.Completion, erro
 		return out, nil
 	}
 	for i := 0; i < k; i++ {
-		m := t.meta[idx[i]]
+		m := &t.meta[idx[i]]
 		c := dagmpi.Completion{ID: m.id, Bytes: m.n, Err: st[i].Err}
 		if !m.send && st[i].Err == nil {
 			c.Bytes = st[i].Count
 		}
+		if m.slot != nil {
+			if st[i].Err == nil {
+				copy(m.dst, m.slot[:c.Bytes])
+			}
+			t.slots = append(t.slots, m.slot)
+			m.slot, m.dst = nil, nil
+		}
 		out = append(out, c)
 	}
-	// Drop the completed (now null) requests, keeping the order of the
-	// others (Testsome gives no order guarantee anyway).
-	j := 0
-	for i := range t.reqs {
-		if !t.reqs[i].IsNull() {
-			t.reqs[j], t.meta[j] = t.reqs[i], t.meta[i]
-			j++
+	// Drop the completed (now null) requests: move the last live ones
+	// into their places (Testsome gives no order guarantee anyway), in
+	// O(k) rather than a pass over every request in flight. Filling the
+	// highest index first keeps every index still to be filled below the
+	// shrinking end, so each request moved is a live one.
+	sortInts(idx[:k]) // MPI libraries return them sorted already
+	j := n
+	for i := k - 1; i >= 0; i-- {
+		x := idx[i]
+		j--
+		if x != j {
+			t.reqs[x], t.meta[x] = t.reqs[j], t.meta[j]
 		}
 	}
-	clear(t.reqs[j:])
+	clear(t.reqs[j:n])
+	clear(t.meta[j:n])
 	t.reqs, t.meta = t.reqs[:j], t.meta[:j]
 	return out, nil
 }
@@ -181,6 +277,12 @@ func (t *Transport) Close() error {
 	if n := len(t.reqs); n > 0 {
 		return fmt.Errorf("p2p: Close on rank %d: %d requests still in flight", t.rank, n)
 	}
+	for _, c := range t.chunks {
+		if err := mpi.FreeMem(c); err != nil {
+			return fmt.Errorf("p2p: Close on rank %d: %w", t.rank, err)
+		}
+	}
+	t.chunks, t.slots = nil, nil
 	return t.comm.Free()
 }
 
@@ -229,4 +331,14 @@ func NewRuntime(comm *mpi.Comm, opts ...dagmpi.Option) (*dagmpi.Runtime, error) 
 		return nil, err
 	}
 	return dagmpi.NewOwned(tr, opts...)
+}
+
+// sortInts sorts a short slice in place (insertion sort: no work when it is
+// sorted already, the usual case).
+func sortInts(a []int) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j] < a[j-1]; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
 }

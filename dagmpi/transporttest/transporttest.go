@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,6 +43,7 @@ func Cases() []Case {
 		{"all-to-all", allToAll},
 		{"highest-tag", highestTag},
 		{"short-and-long-messages", shortAndLong},
+		{"spinner", spinner},
 		{"controller", controller},
 		{"bad-arguments", badArguments},
 	}
@@ -94,6 +96,11 @@ func RunWorld(t *testing.T, ranks []int, newWorld func(t *testing.T, ranks int) 
 // waitAll drives Progress until every id in want completed, checking that
 // no id is reported twice or unexpectedly. It returns the completions by id.
 func waitAll(tr dagmpi.Transport, want ...uint64) (map[uint64]dagmpi.Completion, error) {
+	return waitAllWith(tr.Progress, want...)
+}
+
+// waitAllWith is waitAll polling with poll (Progress or a Spin).
+func waitAllWith(poll func([]dagmpi.Completion) ([]dagmpi.Completion, error), want ...uint64) (map[uint64]dagmpi.Completion, error) {
 	pending := make(map[uint64]bool, len(want))
 	for _, id := range want {
 		pending[id] = true
@@ -103,7 +110,7 @@ func waitAll(tr dagmpi.Transport, want ...uint64) (map[uint64]dagmpi.Completion,
 	var buf []dagmpi.Completion
 	for len(pending) > 0 {
 		var err error
-		buf, err = tr.Progress(buf[:0])
+		buf, err = poll(buf[:0])
 		if err != nil {
 			return got, fmt.Errorf("Progress: %v", err)
 		}
@@ -176,6 +183,65 @@ func idleProgress(tr dagmpi.Transport) error {
 		if len(out) != 0 {
 			return fmt.Errorf("Progress with nothing pending reported %v", out)
 		}
+	}
+	return nil
+}
+
+// spinner checks the optional dagmpi.Spinner: a Spin returns at once when
+// attn is set, reports nothing only after spinning its whole duration, and
+// completes operations like Progress. Transports without it pass.
+func spinner(tr dagmpi.Transport) error {
+	sp, ok := tr.(dagmpi.Spinner)
+	if !ok {
+		return nil
+	}
+	me, n := tr.Rank(), tr.Size()
+	next, prev := (me+1)%n, (me+n-1)%n
+	in, out := make([]byte, 8), pattern(8, me, next, 6)
+	if err := tr.Recv(in, prev, 6, 1); err != nil {
+		return fmt.Errorf("Recv: %v", err)
+	}
+	var attn atomic.Uint32
+	var early []dagmpi.Completion
+	attn.Store(1)
+	t0 := time.Now()
+	early, err := sp.Spin(early, time.Hour, &attn)
+	if err != nil {
+		return fmt.Errorf("Spin: %v", err)
+	}
+	if d := time.Since(t0); d > Timeout {
+		return fmt.Errorf("Spin with attn set returned after %v", d)
+	}
+	attn.Store(0)
+	const d = 5 * time.Millisecond
+	t0 = time.Now()
+	m := len(early)
+	early, err = sp.Spin(early, d, &attn)
+	if err != nil {
+		return fmt.Errorf("Spin: %v", err)
+	}
+	if took := time.Since(t0); len(early) == m && took < d {
+		return fmt.Errorf("Spin(%v) reported nothing after %v", d, took)
+	}
+	if err := tr.Send(out, next, 6, 2); err != nil {
+		return fmt.Errorf("Send: %v", err)
+	}
+	seen := early
+	got, err := waitAllWith(func(buf []dagmpi.Completion) ([]dagmpi.Completion, error) {
+		if len(seen) > 0 {
+			buf, seen = append(buf, seen...), nil
+			return buf, nil
+		}
+		return sp.Spin(buf, time.Millisecond, &attn)
+	}, 1, 2)
+	if err != nil {
+		return fmt.Errorf("Spin: %v", err)
+	}
+	if err := okCompletion(got[1], 8, "receive"); err != nil {
+		return err
+	}
+	if !bytes.Equal(in, pattern(8, prev, me, 6)) {
+		return fmt.Errorf("received bytes differ from what rank %d sent", prev)
 	}
 	return nil
 }
