@@ -41,7 +41,10 @@ func main() {
 	algo := flag.String("algo", "summa", "algorithm: summa (2D grid) or 2.5d (P x Q x R grid)")
 	layers := flag.Int("r", 1, "layers R of the 2.5D grid (-algo 2.5d); P x Q is one layer")
 	lademo.Layers = layers
-	lademo.Main("gemm", 4096, 384, func(e *lademo.Env) (*lademo.Result, error) { return run(e, *algo, *layers) })
+	// Tiles of 2048: a GEMM has no critical path to shorten, and OpenBLAS
+	// runs a 2048 tile at the large-DGEMM rate while a 384 tile runs about
+	// 20% slower (bench/results/la-gemm.md).
+	lademo.Main("gemm", 4096, 2048, func(e *lademo.Env) (*lademo.Result, error) { return run(e, *algo, *layers) })
 }
 
 func run(e *lademo.Env, algo string, R int) (*lademo.Result, error) {
