@@ -125,8 +125,16 @@ func (p *Pivots) Ints() ([]int, error) {
 // triangular solve for block row k through the inverse of the unit lower
 // triangle, and a GEMM per trailing tile on its owner. Priorities put the
 // next panel's column and the next panel before the rest of the trailing
-// update (lookahead), and the interchanges left of the panel last. Every
-// tile ends on its owner, so Gather and Local work after it.
+// update (lookahead), and the interchanges left of the panel last. A tile
+// column left of the panel whose tiles below the diagonal live on one rank
+// (every column on a 1 x Q grid) gets the interchanges of all later steps
+// at once, at the end, as one composed permutation of its rows. Every tile
+// ends on its owner, so Gather and Local work after it.
+//
+// On a 1 x Q grid the tile columns are dealt to the ranks in turn and the
+// ranks holding the last columns do the most work; an nb that leaves a
+// narrow last tile column evens this out (at N = 8192 on 1 x 2, nb 496 or
+// 528 rather than 512: see bench/results/la.md).
 //
 // It waits only for the factorization's status: the tasks may still be
 // running when it returns. If a pivot is exactly zero, every rank returns
