@@ -125,8 +125,16 @@ func (p *Pivots) Ints() ([]int, error) {
 // triangular solve for block row k through the inverse of the unit lower
 // triangle, and a GEMM per trailing tile on its owner. Priorities put the
 // next panel's column and the next panel before the rest of the trailing
-// update (lookahead), and the interchanges left of the panel last. Every
-// tile ends on its owner, so Gather and Local work after it.
+// update (lookahead), and the interchanges left of the panel last. A tile
+// column left of the panel whose tiles below the diagonal live on one rank
+// (every column on a 1 x Q grid) gets the interchanges of all later steps
+// at once, at the end, as one composed permutation of its rows. Every tile
+// ends on its owner, so Gather and Local work after it.
+//
+// On a 1 x Q grid the tile columns are dealt to the ranks in turn and the
+// ranks holding the last columns do the most work; an nb that leaves a
+// narrow last tile column evens this out (at N = 8192 on 1 x 2, nb 496 or
+// 528 rather than 512: see bench/results/la.md).
 //
 // It waits only for the factorization's status: the tasks may still be
 // running when it returns. If a pivot is exactly zero, every rank returns
@@ -254,6 +262,9 @@ func (g *luGraph) submit() error {
 				}
 			}
 			for j := 0; j < k; j++ {
+				if g.leftOnce(j) {
+					continue // composed with the later steps' in leftSwaps
+				}
 				if err := g.swaps.submit(j, k, g.piv, false, 0); err != nil {
 					return err
 				}
@@ -265,7 +276,98 @@ func (g *luGraph) submit() error {
 			}
 		}
 	}
+	if g.piv.kind != NoPivoting {
+		for j := 0; j+1 < steps; j++ {
+			if g.leftOnce(j) {
+				if err := g.leftSwaps(j); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	return nil
+}
+
+// leftOnce reports whether the interchanges of the steps after j are
+// applied to tile column j once, composed, at the end (leftSwaps) rather
+// than step by step: when the tiles of column j below block row j all live
+// on one rank. Nothing reads L(:, j) after step j's updates, so the
+// interchanges can wait.
+func (g *luGraph) leftOnce(j int) bool {
+	a := g.a
+	for i := j + 2; i < a.mt; i++ {
+		if a.Owner(i, j) != a.Owner(j+1, j) {
+			return false
+		}
+	}
+	return true
+}
+
+// leftSwaps submits the interchanges of steps j+1, ..., of tile column j
+// as one permutation of its rows below block row j, on the rank holding
+// them: the interchanges compose into a gather list (row x ends with the
+// row that was at perm[x]), and each column of the tiles is copied out
+// once and gathered back. Done step by step, each interchange touches one
+// cache line per element, for every later step (about twice the time of
+// the permutation applied once).
+func (g *luGraph) leftSwaps(j int) error {
+	a := g.a
+	steps := len(g.piv.steps)
+	top := (j + 1) * a.nb
+	if top >= a.m {
+		return nil
+	}
+	owner := a.Owner(j+1, j)
+	t := newLUTask(a, owner)
+	for k := j + 1; k < steps; k++ {
+		t.read(g.piv.steps[k], g.piv.on[k])
+	}
+	for i := j + 1; i < a.mt; i++ {
+		t.readWrite(a.Tile(i, j), owner)
+	}
+	_, cols := a.TileDims(0, j)
+	return t.submit(0, "laswp-left", func(tk *dagmpi.Task) error {
+		rows := a.m - top
+		perm := make([]int32, rows)
+		for x := range perm {
+			perm[x] = int32(x)
+		}
+		for k := j + 1; k < steps; k++ {
+			base := k*a.nb - top
+			for r, p := range g.piv.steps[k].Buf(tk) {
+				x, y := base+r, int(p)-top
+				perm[x], perm[y] = perm[y], perm[x]
+			}
+		}
+		first := 0 // the first row that moves
+		for first < rows && perm[first] == int32(first) {
+			first++
+		}
+		if first == rows {
+			return nil
+		}
+		bufs := make([][]float64, a.mt-j-1)
+		for i := range bufs {
+			bufs[i] = a.Tile(j+1+i, j).Buf(tk)
+		}
+		col := make([]float64, rows)
+		i0 := first / a.mb
+		for c := 0; c < cols; c++ {
+			for i := i0; i < len(bufs); i++ {
+				r, _ := a.TileDims(j+1+i, j)
+				copy(col[i*a.mb:i*a.mb+r], bufs[i][c*r:(c+1)*r])
+			}
+			for i := i0; i < len(bufs); i++ {
+				r, _ := a.TileDims(j+1+i, j)
+				dst := bufs[i][c*r : (c+1)*r]
+				src := perm[i*a.mb : i*a.mb+r]
+				for x := range dst {
+					dst[x] = col[src[x]]
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // panel submits step k's panel factorization with partial pivoting: one

@@ -30,7 +30,10 @@ import (
 // small, every update here is an nb x nb x nb GEMM, at DGEMM's rate; the
 // price is a panel factorization on one rank, on the critical path, which
 // the priorities (panel first, then the next panel's column) overlap with
-// the trailing updates.
+// the trailing updates. On a 1 x Q grid the rank holding the last tile
+// columns does the most updates; an nb that leaves a narrow last tile
+// column evens the ranks out (at N = 8192 on 1 x 2, nb 528 rather than
+// 512: see bench/results/la.md).
 
 // QRAlgorithm chooses how Geqrf factors the matrix.
 type QRAlgorithm int
