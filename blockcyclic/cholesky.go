@@ -389,13 +389,30 @@ func submitUpdate(a *Matrix, uplo blas.Uplo, i, j, k, prio int, skip func() bool
 	})
 }
 
-// agreeInfo makes every rank agree on the first failing column: a one-value
-// Data passes from rank to rank (0, 1, ..., P-1), each rank's task taking
-// the minimum with what its own tile factorizations recorded, once they have
-// run (the task reads every diagonal tile of its rank), and FetchAll gives
-// the result to all. It is collective.
+// agreeInfo makes every rank agree on the first failing column of a
+// factorization of a whose tile factorizations record their INFO in failed:
+// each rank's part of the agreement reads that rank's diagonal tiles, so it
+// runs after their factorizations (they live on the rank: no transfer). It
+// is collective.
 func agreeInfo(a *Matrix, failed *atomic.Int64) (int, error) {
-	rt := a.rt
+	return agreeMin(a.rt, failed, "potrf-info", func(r int) []dagmpi.Arg {
+		var args []dagmpi.Arg
+		for k := 0; k < a.nt; k++ {
+			if a.Owner(k, k) == r {
+				args = append(args, a.Tile(k, k).Read())
+			}
+		}
+		return args
+	})
+}
+
+// agreeMin makes every rank agree on the smallest nonzero value that any
+// rank stored in its failed (0 when none did): a one-value Data passes from
+// rank to rank (0, 1, ..., P-1), each rank's task, named name and ordered
+// by the accesses after(r) returns (reads of what the recording tasks
+// wrote), taking the minimum with the rank's own record; FetchAll gives the
+// result to all. It is collective.
+func agreeMin(rt *dagmpi.Runtime, failed *atomic.Int64, name string, after func(r int) []dagmpi.Arg) (int, error) {
 	info, err := dagmpi.NewData[float64](rt, 1, 0, nil) // zeroed
 	if err != nil {
 		return 0, err
@@ -409,14 +426,7 @@ func agreeInfo(a *Matrix, failed *atomic.Int64) (int, error) {
 			}
 			continue
 		}
-		args := []dagmpi.Arg{info.ReadWrite(), dagmpi.OnRank(r), dagmpi.Name("potrf-info"), dagmpi.Priority(-1)}
-		// The task reads rank r's diagonal tiles, so it runs after their
-		// factorizations; they live on r, so no transfer is involved.
-		for k := 0; k < a.nt; k++ {
-			if a.Owner(k, k) == r {
-				args = append(args, a.Tile(k, k).Read())
-			}
-		}
+		args := append([]dagmpi.Arg{info.ReadWrite(), dagmpi.OnRank(r), dagmpi.Name(name), dagmpi.Priority(-1)}, after(r)...)
 		if err := rt.Submit(func(t *dagmpi.Task) error {
 			v := info.Buf(t)
 			mine := float64(failed.Load())

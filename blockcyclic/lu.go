@@ -727,41 +727,10 @@ func (g *luGraph) update(k, j int, inv *dagmpi.Data[float64]) error {
 }
 
 // agreeInfo makes every rank agree on the first zero pivot, as the
-// Cholesky's agreeInfo: a one-value Data passes from rank 0 to P-1, each
-// rank's task (ordered after its panels by reading what they wrote) taking
-// the minimum with its own record, and FetchAll gives the result to all.
+// Cholesky's agreeInfo: each rank's part reads what its panels wrote
+// (g.marks), so it runs after them.
 func (g *luGraph) agreeInfo() (int, error) {
-	rt := g.a.rt
-	info, err := dagmpi.NewData[float64](rt, 1, 0, nil)
-	if err != nil {
-		return 0, err
-	}
-	me := rt.Rank()
-	for r := 0; r < rt.Size(); r++ {
-		prev := max(r-1, 0)
-		if rt.Pruned() && me != r && me != prev {
-			if err := info.ProducedOn(r); err != nil {
-				return 0, err
-			}
-			continue
-		}
-		args := append([]dagmpi.Arg{info.ReadWrite(), dagmpi.OnRank(r), dagmpi.Name("getrf-info"), dagmpi.Priority(-1)}, g.marks[r]...)
-		if err := rt.Submit(func(t *dagmpi.Task) error {
-			v := info.Buf(t)
-			mine := float64(g.failed.Load())
-			if mine != 0 && (v[0] == 0 || mine < v[0]) {
-				v[0] = mine
-			}
-			return nil
-		}, args...); err != nil {
-			return 0, err
-		}
-	}
-	v, err := info.FetchAll()
-	if err != nil {
-		return 0, err
-	}
-	return int(v[0]), nil
+	return agreeMin(g.a.rt, &g.failed, "getrf-info", func(r int) []dagmpi.Arg { return g.marks[r] })
 }
 
 // luTask collects one task's accesses and the locations of what it reads,
