@@ -1,0 +1,27 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/jobtest"
+	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/ludemo"
+)
+
+// TestDemoJSON runs the demo small at 2 ranks on both grid shapes and with
+// every pivoting and checks its JSON (routine, rate, backward error of the
+// solve with the factors, growth factor, pivoting).
+func TestDemoJSON(t *testing.T) {
+	bin := jobtest.Build(t)
+	for _, args := range [][]string{
+		{"-n", "300", "-nb", "64", "-p", "1", "-q", "2", "-pivot", "partial"},
+		{"-n", "250", "-nb", "48", "-p", "2", "-q", "1", "-pivot", "partial"},
+		{"-n", "250", "-nb", "48", "-p", "2", "-q", "1", "-pivot", "tournament"},
+		{"-n", "200", "-nb", "32", "-p", "1", "-q", "2", "-pivot", "none"},
+	} {
+		out := jobtest.Run(t, bin, 2, 2*time.Minute, append([]string{"-json", "-dgemm=false"}, args...)...)
+		if err := ludemo.CheckJSON(out, "getrf", 2, args[len(args)-1]); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+}
