@@ -271,7 +271,8 @@ func (a *Auto) Progress(out []dagmpi.Completion) ([]dagmpi.Completion, error) {
 
 // Spin implements dagmpi.Spinner: when all operations in flight are on one
 // transport and that one is a Spinner (p2p), it spins there; otherwise it
-// polls both once, as Progress.
+// polls both, as Progress, until something completes, attn is set or d has
+// passed.
 func (a *Auto) Spin(out []dagmpi.Completion, d time.Duration, attn *atomic.Uint32) ([]dagmpi.Completion, error) {
 	for s := range a.sub {
 		if a.pending[s] == 0 || a.pending[1-s] != 0 {
@@ -286,7 +287,23 @@ func (a *Auto) Spin(out []dagmpi.Completion, d time.Duration, attn *atomic.Uint3
 		a.pending[s] -= len(out) - n
 		return out, err
 	}
-	return a.Progress(out)
+	var deadline time.Time
+	for i := 0; ; i++ {
+		n := len(out)
+		var err error
+		if out, err = a.Progress(out); err != nil || len(out) > n || (attn != nil && attn.Load() != 0) {
+			return out, err
+		}
+		// The clock costs about as much as a poll: read it every 16.
+		if i%16 == 0 {
+			now := time.Now()
+			if i == 0 {
+				deadline = now.Add(d)
+			} else if now.After(deadline) {
+				return out, nil
+			}
+		}
+	}
 }
 
 // Close closes both transports. It is collective.
