@@ -23,7 +23,6 @@ package main
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"gonum.org/v1/gonum/blas"
 
@@ -245,8 +244,7 @@ func residual(e *lademo.Env, uplo blas.Uplo, f *blockcyclic.Matrix, gen func(i, 
 	if err := blockcyclic.Syrk(uplo, trans, -1, f, 1, r); err != nil {
 		return 0, err
 	}
-	var mu sync.Mutex
-	var sr, sa float64
+	var sums lademo.Sums
 	for j := 0; j < nt; j++ {
 		for i := 0; i < nt; i++ {
 			if (uplo == blas.Lower && i < j) || (uplo == blas.Upper && i > j) {
@@ -274,27 +272,18 @@ func residual(e *lademo.Env, uplo blas.Uplo, f *blockcyclic.Matrix, gen func(i, 
 						la += w * av * av
 					}
 				}
-				mu.Lock()
-				sr += lr
-				sa += la
-				mu.Unlock()
+				sums.Add(lr, la)
 				return nil
 			}, t.Read(), dagmpi.Name("norm")); err != nil {
 				return 0, err
 			}
 		}
 	}
-	if err := rt.Wait(); err != nil {
+	sr, sa, err := e.Total(&sums)
+	if err != nil {
 		return 0, err
 	}
-	mu.Lock()
-	loc := []float64{sr, sa}
-	mu.Unlock()
-	sum := []float64{0, 0}
-	if err := mpi.Allreduce(e.Comm, loc, sum, mpi.Sum); err != nil {
-		return 0, err
-	}
-	return math.Sqrt(sum[0]) / (float64(n) * math.Sqrt(sum[1]) * 0x1p-52), nil
+	return math.Sqrt(sr) / (float64(n) * math.Sqrt(sa) * 0x1p-52), nil
 }
 
 // submitClear zeroes tile (i, j) of f (part blas.All), or the strict part

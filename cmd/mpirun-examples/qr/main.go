@@ -26,7 +26,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"sync"
 
 	"gonum.org/v1/gonum/blas"
 
@@ -218,8 +217,7 @@ func residual(e *lademo.Env, fa *bc.Matrix) (float64, error) {
 	if err := bc.Syrk(blas.Upper, blas.Trans, -1, fa, 1, c); err != nil {
 		return 0, err
 	}
-	var mu sync.Mutex
-	var sr, sa float64
+	var sums lademo.Sums
 	for j := 0; j < nt; j++ {
 		for i := 0; i < nt; i++ {
 			ct, at := c.Tile(i, j), a0.Tile(i, j)
@@ -247,27 +245,18 @@ func residual(e *lademo.Env, fa *bc.Matrix) (float64, error) {
 						}
 					}
 				}
-				mu.Lock()
-				sr += lr
-				sa += la
-				mu.Unlock()
+				sums.Add(lr, la)
 				return nil
 			}, ct.Read(), at.Read(), dagmpi.OnRank(c.Owner(i, j)), dagmpi.Name("norm")); err != nil {
 				return 0, err
 			}
 		}
 	}
-	if err := rt.Wait(); err != nil {
+	sr, sa, err := e.Total(&sums)
+	if err != nil {
 		return 0, err
 	}
-	mu.Lock()
-	loc := []float64{sr, sa}
-	mu.Unlock()
-	sum := []float64{0, 0}
-	if err := mpi.Allreduce(e.Comm, loc, sum, mpi.Sum); err != nil {
-		return 0, err
-	}
-	return math.Sqrt(sum[0]) / (float64(n) * sum[1] * eps), nil
+	return math.Sqrt(sr) / (float64(n) * sa * eps), nil
 }
 
 // qResidual returns ||Qᵀ A - R||_F / (n ||A||_F eps): Ormqr applies Qᵀ to a
@@ -287,8 +276,7 @@ func qResidual(e *lademo.Env, f *bc.QRFactors) (float64, error) {
 	if err := bc.Ormqr(blas.Left, blas.Trans, f, a0); err != nil {
 		return 0, err
 	}
-	var mu sync.Mutex
-	var sr, sa float64
+	var sums lademo.Sums
 	for j := 0; j < nt; j++ {
 		for i := 0; i < nt; i++ {
 			qa, rt0 := a0.Tile(i, j), fa.Tile(i, j)
@@ -309,27 +297,18 @@ func qResidual(e *lademo.Env, f *bc.QRFactors) (float64, error) {
 						la += v * v
 					}
 				}
-				mu.Lock()
-				sr += lr
-				sa += la
-				mu.Unlock()
+				sums.Add(lr, la)
 				return nil
 			}, qa.Read(), rt0.Read(), dagmpi.OnRank(fa.Owner(i, j)), dagmpi.Name("q-norm")); err != nil {
 				return 0, err
 			}
 		}
 	}
-	if err := rt.Wait(); err != nil {
+	sr, sa, err := e.Total(&sums)
+	if err != nil {
 		return 0, err
 	}
-	mu.Lock()
-	loc := []float64{sr, sa}
-	mu.Unlock()
-	sum := []float64{0, 0}
-	if err := mpi.Allreduce(e.Comm, loc, sum, mpi.Sum); err != nil {
-		return 0, err
-	}
-	return math.Sqrt(sum[0]) / (float64(n) * math.Sqrt(sum[1]) * eps), nil
+	return math.Sqrt(sr) / (float64(n) * math.Sqrt(sa) * eps), nil
 }
 
 // submitClear zeroes tile (i, j) of f (part blas.All), or the strictly
