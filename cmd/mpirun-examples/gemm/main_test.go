@@ -3,30 +3,24 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spmd-go/spmd/blockcyclic/scalapack"
-	"github.com/spmd-go/spmd/internal/mpitest"
+	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/jobtest"
 )
 
 // TestDemoJSON builds the demo and runs it small under mpirun at 2 ranks,
 // SUMMA and 2.5D, checking the JSON it prints.
 func TestDemoJSON(t *testing.T) {
-	if _, err := exec.LookPath("mpirun"); err != nil {
-		t.Skip("no mpirun on PATH")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "gemm")
-	build := []string{"build", "-o", bin}
+	var tags []string
 	if scalapack.Available {
-		build = append(build, "-tags", "scalapack")
+		tags = append(tags, "scalapack")
 	}
-	if out, err := exec.Command("go", append(build, ".")...).CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := jobtest.Build(t, tags...)
+	dir := t.TempDir()
 	for _, args := range [][]string{
 		{"-n", "300", "-nb", "64", "-p", "1", "-q", "2"},
 		{"-n", "300", "-nb", "64", "-algo", "2.5d", "-p", "1", "-q", "1", "-r", "2"},
@@ -35,18 +29,9 @@ func TestDemoJSON(t *testing.T) {
 		if sl {
 			args = append(args, "-scalapack")
 		}
-		name, launch, err := mpitest.Launcher(2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(name, append(append(launch, bin, "-json", "-dgemm=false", "-trace", filepath.Join(dir, "trace.json")), args...)...)
-		cmd.Env = append(os.Environ(), mpitest.LauncherEnv()...)
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, out)
-		}
+		out := jobtest.Run(t, bin, 2, 2*time.Minute, append([]string{"-json", "-dgemm=false", "-trace", filepath.Join(dir, "trace.json")}, args...)...)
 		var got map[string]any
-		line := strings.TrimSpace(string(out))
+		line := strings.TrimSpace(out)
 		if err := json.Unmarshal([]byte(line), &got); err != nil {
 			t.Fatalf("%v: output is not one JSON object: %v\n%s", args, err, out)
 		}

@@ -17,9 +17,9 @@ import (
 	"github.com/spmd-go/spmd/internal/mpitest"
 )
 
-// Build builds the package in the current directory (the test's) into a
-// temporary directory and returns the binary's path.
-func Build(t *testing.T) string {
+// Build builds the package in the current directory (the test's), with the
+// given build tags, into a temporary directory and returns the binary's path.
+func Build(t *testing.T, tags ...string) string {
 	t.Helper()
 	if mpitest.InJob() {
 		t.Skip("already inside an MPI job; this test starts its own mpirun")
@@ -28,7 +28,11 @@ func Build(t *testing.T) string {
 		t.Skip(err)
 	}
 	bin := filepath.Join(t.TempDir(), "prog")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	args := []string{"build", "-o", bin}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
