@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/jobtest"
 )
 
 // TestDemoDist runs the demo with -dist sbc and -dist both on 2 ranks
 // (extended SBC, r = 2) and checks the residuals and the SBC fields.
 func TestDemoDist(t *testing.T) {
-	bin := build(t)
+	bin := jobtest.Build(t)
 	for _, d := range []string{"sbc", "both"} {
 		args := []string{"-n", "301", "-nb", "40", "-dist", d, "-json", "-dgemm=false"}
 		out, stderr, err := mpirun(t, bin, 2, args...)

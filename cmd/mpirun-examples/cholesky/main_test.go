@@ -6,26 +6,13 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/jobtest"
 	"github.com/spmd-go/spmd/internal/mpitest"
 )
-
-// build compiles the demo (without build tags) into a temporary directory.
-func build(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("OMPI_COMM_WORLD_SIZE") != "" || os.Getenv("PMI_SIZE") != "" {
-		t.Skip("already inside an MPI job; this test starts its own mpirun")
-	}
-	bin := filepath.Join(t.TempDir(), "cholesky")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // mpirun runs the demo on np ranks and returns its output and error.
 func mpirun(t *testing.T, bin string, np int, args ...string) (string, string, error) {
@@ -46,7 +33,7 @@ func mpirun(t *testing.T, bin string, np int, args ...string) (string, string, e
 
 // TestDemoJSON runs the demo small on 2 ranks and checks its JSON report.
 func TestDemoJSON(t *testing.T) {
-	bin := build(t)
+	bin := jobtest.Build(t)
 	for _, args := range [][]string{
 		{"-n", "300", "-nb", "64"},
 		{"-n", "301", "-nb", "50", "-p", "2", "-q", "1", "-grid-order", "col", "-upper"},
@@ -93,7 +80,7 @@ func mustNum(t *testing.T, s string) float64 {
 
 // TestDemoErrors checks that bad flags end the job with a message.
 func TestDemoErrors(t *testing.T) {
-	bin := build(t)
+	bin := jobtest.Build(t)
 	for _, c := range []struct {
 		args []string
 		want string
