@@ -140,13 +140,7 @@ func (rt *Runtime) progress() {
 				continue
 			}
 		} else if p.out > 0 && hot && !stale && polls%spinClockPolls != 0 {
-			if rt.waker != nil {
-				select {
-				case <-rt.waker:
-				default:
-				}
-			}
-			gosched()
+			rt.spinYield()
 			continue
 		}
 		now := time.Now()
@@ -194,13 +188,7 @@ func (rt *Runtime) progress() {
 				continue
 			}
 			if hot {
-				if rt.waker != nil {
-					select {
-					case <-rt.waker:
-					default:
-					}
-				}
-				gosched()
+				rt.spinYield()
 				continue
 			}
 			sleep := rt.cfg.poll
@@ -245,6 +233,18 @@ func (rt *Runtime) progress() {
 		stopTimer(timer)
 		active = time.Now()
 	}
+}
+
+// spinYield is one idle turn of the hot spin: it drops a pending Waker
+// signal (the next poll sees what it announced) and yields the P.
+func (rt *Runtime) spinYield() {
+	if rt.waker != nil {
+		select {
+		case <-rt.waker:
+		default:
+		}
+	}
+	gosched()
 }
 
 // After the spin, the progress goroutine dozes for dozeWindow, polling every
