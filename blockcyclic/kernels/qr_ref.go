@@ -29,16 +29,7 @@ func geqrtRef(m, n, ib int, a []float64, lda int, t []float64, ldt int) {
 		a[i+i*lda] = beta
 		// Apply H_i to columns i+1..n-1: c -= tau v (vᵀ c), v = (1; x).
 		for c := i + 1; c < n; c++ {
-			col := a[c*lda : c*lda+m]
-			w := col[i]
-			for r := i + 1; r < m; r++ {
-				w += a[r+i*lda] * col[r]
-			}
-			w *= tau
-			col[i] -= w
-			for r := i + 1; r < m; r++ {
-				col[r] -= w * a[r+i*lda]
-			}
+			reflectColumn(a[c*lda:c*lda+m], a[i*lda:i*lda+m], i, tau)
 		}
 		// vᵀ v' for the earlier reflectors a of the same block.
 		dot := func(p int) float64 { // v_p · v_i, p < i
@@ -133,16 +124,7 @@ func gemqrtRef(side blas.Side, trans blas.Transpose, m, n, k, ib int, v []float6
 		tau := t[i%ib+i*ldt]
 		if side == blas.Left {
 			for col := 0; col < n; col++ {
-				cc := c[col*ldc : col*ldc+m]
-				w := cc[i]
-				for r := i + 1; r < m; r++ {
-					w += v[r+i*ldv] * cc[r]
-				}
-				w *= tau
-				cc[i] -= w
-				for r := i + 1; r < m; r++ {
-					cc[r] -= w * v[r+i*ldv]
-				}
+				reflectColumn(c[col*ldc:col*ldc+m], v[i*ldv:i*ldv+m], i, tau)
 			}
 			continue
 		}
@@ -198,5 +180,21 @@ func tpmqrtRef(side blas.Side, trans blas.Transpose, m, n, k, l, ib int, v []flo
 				b[row+r*ldb] -= w * v[r+i*ldv]
 			}
 		}
+	}
+}
+
+// reflectColumn applies H = I - tau v vᵀ to col, where v is 1 at row i, x[r]
+// for rows i < r < len(col) and zero above row i (LAPACK's storage of a
+// Householder vector below the diagonal of column x).
+func reflectColumn(col, x []float64, i int, tau float64) {
+	m := len(col)
+	w := col[i]
+	for r := i + 1; r < m; r++ {
+		w += x[r] * col[r]
+	}
+	w *= tau
+	col[i] -= w
+	for r := i + 1; r < m; r++ {
+		col[r] -= w * x[r]
 	}
 }
