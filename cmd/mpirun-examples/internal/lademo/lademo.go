@@ -40,6 +40,7 @@ type Flags struct {
 	Check     bool // compute the residual
 	DGEMM     bool // measure the DGEMM yardstick
 	ScaNB     int  // ScaLAPACK block size (0: same as -nb)
+	Workers   int
 	Spin      time.Duration
 	Poll      time.Duration
 }
@@ -131,6 +132,7 @@ func Main(routine string, defN, defNB int, body func(*Env) (*Result, error)) {
 	flag.BoolVar(&f.JSON, "json", false, "print one JSON object on rank 0")
 	flag.BoolVar(&f.ScaLAPACK, "scalapack", false, "also run the ScaLAPACK routine on the same matrix (needs -tags scalapack)")
 	flag.IntVar(&f.ScaNB, "scalapack-nb", 0, "ScaLAPACK block size (0: -nb)")
+	flag.IntVar(&f.Workers, "workers", 0, "worker goroutines per rank (0: GOMAXPROCS, the cores this rank may use)")
 	flag.DurationVar(&f.Spin, "spin", 500*time.Microsecond, "progress goroutine's hot polling after a completion (dagmpi.WithSpin)")
 	flag.DurationVar(&f.Poll, "poll", time.Millisecond, "progress goroutine's sleep between polls once it dozes (dagmpi.WithPollInterval)")
 	flag.BoolVar(&f.Check, "check", true, "compute the scaled residual")
@@ -172,6 +174,9 @@ func run(routine string, f *Flags, body func(*Env) (*Result, error), selErr erro
 		}
 	}
 	opts := []dagmpi.Option{dagmpi.WithObserver(&e.busy), dagmpi.WithSpin(f.Spin), dagmpi.WithPollInterval(f.Poll)}
+	if f.Workers > 0 {
+		opts = append(opts, dagmpi.WithWorkers(f.Workers))
+	}
 	if f.Trace != "" {
 		e.trace = dagmpi.NewChromeTrace()
 		opts[0] = dagmpi.WithObserver(multi{&e.busy, e.trace})
@@ -246,6 +251,8 @@ func (f *Flags) validate() error {
 		return fmt.Errorf("-p %d -q %d: must not be negative", f.P, f.Q)
 	case f.ScaNB < 0:
 		return fmt.Errorf("-scalapack-nb %d: must not be negative", f.ScaNB)
+	case f.Workers < 0:
+		return fmt.Errorf("-workers %d: must not be negative", f.Workers)
 	}
 	if f.Transport == "" {
 		f.Transport = os.Getenv(mux.EnvTransport)
