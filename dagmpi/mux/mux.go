@@ -127,6 +127,9 @@ func NewAuto(comm *mpi.Comm) (*Auto, error) {
 	t0 := time.Now()
 	err = a.calibrate(comm)
 	a.calib = time.Since(t0)
+	if err == nil {
+		err = a.dropUnused()
+	}
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -162,8 +165,35 @@ func NewAutoRoutes(comm *mpi.Comm, rma [classes]bool) (*Auto, error) {
 			a.route[c] = 1
 		}
 	}
+	if err := a.dropUnused(); err != nil {
+		a.Close()
+		return nil, err
+	}
 	return a, nil
 }
+
+// dropUnused closes the one-sided transport when no size class routes to
+// it, so that a job the calibration routes wholly point-to-point holds no
+// window and polls nothing but p2p: it then moves data exactly as the p2p
+// transport does. Every rank has the same routing, so the close (an
+// MPI_Win_free) is collective as it must be.
+func (a *Auto) dropUnused() error {
+	for _, r := range a.route {
+		if r == 1 {
+			return nil
+		}
+	}
+	err := a.sub[1].Close()
+	a.sub[1] = nil
+	if err != nil {
+		return fmt.Errorf("mux: closing the unused one-sided transport: %w", err)
+	}
+	return nil
+}
+
+// OneSided reports whether the one-sided transport is open. NewAuto and
+// NewAutoRoutes close it when no message size is routed there.
+func (a *Auto) OneSided() bool { return a.sub[1] != nil }
 
 // Routes reports, per size class (bits.Len of the size), whether messages
 // go one-sided.
@@ -230,7 +260,12 @@ func (a *Auto) Rank() int { return a.ctl.Rank() }
 func (a *Auto) Size() int { return a.ctl.Size() }
 
 // TagBound implements dagmpi.Transport: the smaller of the two bounds.
-func (a *Auto) TagBound() int { return min(a.sub[0].TagBound(), a.sub[1].TagBound()) }
+func (a *Auto) TagBound() int {
+	if a.sub[1] == nil {
+		return a.sub[0].TagBound()
+	}
+	return min(a.sub[0].TagBound(), a.sub[1].TagBound())
+}
 
 // Send implements dagmpi.Transport.
 func (a *Auto) Send(buf []byte, dst, tag int, id uint64) error {
@@ -312,7 +347,11 @@ func (a *Auto) Close() error {
 		return nil
 	}
 	a.closed = true
-	return errors.Join(a.sub[1].Close(), a.sub[0].Close())
+	var err error
+	if a.sub[1] != nil {
+		err = a.sub[1].Close()
+	}
+	return errors.Join(err, a.sub[0].Close())
 }
 
 // AllreduceUint64 implements dagmpi.Controller.

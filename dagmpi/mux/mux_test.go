@@ -72,6 +72,8 @@ func TestConformance(t *testing.T) {
 		routes [32]bool
 	}{
 		{"alternating", alternating()},
+		// Everything point-to-point: the one-sided transport is closed.
+		{"p2p", [32]bool{}},
 		// Everything one-sided: Spin cannot hand over to p2p's and must
 		// poll until something completes (the calibration picks this
 		// route for small messages on some runs).
@@ -176,4 +178,25 @@ func TestDescribe(t *testing.T) {
 	}
 	defer tr.Close()
 	assert.Equal(t, "p2p <4KiB, rma 4KiB-32KiB, p2p >=32KiB", tr.Describe())
+	assert.True(t, tr.OneSided(), "a size class routes one-sided: the window stays")
+}
+
+// TestDropUnused checks that Auto frees the one-sided transport when
+// nothing routes there, and still moves every size, with the tag bound of
+// p2p alone.
+func TestDropUnused(t *testing.T) {
+	w := mpi.World()
+	tr, err := mux.NewAutoRoutes(w, [32]bool{})
+	if !assert.NoError(t, err) {
+		return
+	}
+	assert.False(t, tr.OneSided(), "no class routes one-sided: the window is freed")
+	assert.Equal(t, "p2p all sizes", tr.Describe())
+	p, err := p2p.New(w)
+	if assert.NoError(t, err) {
+		assert.Equal(t, p.TagBound(), tr.TagBound())
+		assert.NoError(t, p.Close())
+	}
+	assert.NoError(t, tr.Close())
+	assert.NoError(t, tr.Close(), "a second Close is a no-op")
 }
