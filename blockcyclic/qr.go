@@ -451,7 +451,11 @@ func Ormqr(side blas.Side, trans blas.Transpose, f *QRFactors, c *Matrix) error 
 // first rows hold X (n rows for blas.NoTrans, m for blas.Trans). In the
 // least squares case the rows after X hold the residual's components
 // (their sum of squares is the residual's, column by column); in the
-// minimum norm case b's rows after the right hand sides are not read.
+// minimum norm case b's rows after the right hand sides are not read. An
+// empty problem (k = 0) leaves b as it is for least squares (B is its own
+// residual) and zeroes it for minimum norm (X = 0); LAPACK zeroes B in
+// both. Unlike DGELS, Gels does not scale A or B whose largest entry is
+// near underflow or overflow.
 //
 // It is collective. If R has an exactly zero diagonal entry (A is rank
 // deficient) every rank returns an error wrapping a *kernels.SingularError
