@@ -9,8 +9,9 @@
 // redistribution, ScaLAPACK local arrays) and the algorithms on them as task
 // graphs of the dagmpi runtime: GEMM (SUMMA, 2.5D), Cholesky
 // (POTRF/POTRS/POSV), LU (GETRF with partial, tournament or no pivoting,
-// GETRS, GESV), QR (GEQRF as tile or panel QR, ORMQR, GELS), TRSM on every
-// side, SYRK; each checked by scaled residuals against LAPACK.
+// GETRS, GESV), QR (GEQRF as tile or panel QR, ORMQR, GELS for over- and
+// underdetermined systems), TRSM on every side, SYRK, TRAN (transpose);
+// each checked by scaled residuals against LAPACK.
 //
 // # Process grid
 //

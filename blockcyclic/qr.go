@@ -427,62 +427,173 @@ func Ormqr(side blas.Side, trans blas.Transpose, f *QRFactors, c *Matrix) error 
 	return nil
 }
 
-// Gels solves the least squares problem min ||A X - B||_F for the m x n
-// matrix a of full column rank, m >= n, as LAPACK DGELS with trans 'N':
-// a QR factorization (Geqrf, overwriting a), Qᵀ B (Ormqr), then the
-// triangular solve R X = (Qᵀ B)(0:n, :) (Trsm). b is m x nrhs with row
-// blocks of A's NB; on return its first n rows hold X and the rest the
-// residual's components (their sum of squares is the residual's). It is
-// collective. If R has an exactly zero diagonal entry every rank returns an
-// error wrapping a *kernels.SingularError whose Index is LAPACK's INFO (the
-// 1-based position) and b's contents are unspecified; otherwise it returns
-// without waiting for the solve.
-func Gels(a, b *Matrix, opts *QROptions) error {
-	if a == nil || b == nil {
-		return fmt.Errorf("blockcyclic: Gels: nil matrix")
+// Gels solves overdetermined or underdetermined systems with the m x n
+// matrix a of full rank, as LAPACK DGELS and ScaLAPACK PDGELS, for op(A)
+// = A (trans blas.NoTrans) or Aᵀ (blas.Trans; blas.ConjTrans is
+// blas.Trans):
+//
+//   - op(A) tall (at least as many rows as columns): the least squares
+//     solution, min ||op(A) X - B||_F;
+//   - op(A) wide: the minimum norm solution of op(A) X = B (of all
+//     solutions, the one of least ||X||_F).
+//
+// It factors whichever of A and Aᵀ is tall, F = Q R with Geqrf (A itself
+// when m >= n, overwriting a; otherwise Aᵀ = Transpose(a, nil), a copy on
+// the transposed layout, and a is left unchanged). When op(A) = F it
+// solves R X = (Qᵀ B)(0:k, :) (Ormqr, then Trsm), when op(A) = Fᵀ it
+// solves Rᵀ Y = B(0:k, :) (Trsm) and forms X = Q [Y; 0] (Ormqr); k is
+// min(m, n).
+//
+// a must have square tiles; b is max(m, n) x nrhs with row blocks of A's
+// NB (any column block size and distribution, on a's Runtime), as
+// LAPACK's B with LDB >= max(m, n): on entry its first rows hold the right
+// hand sides (m of them for blas.NoTrans, n for blas.Trans), on return its
+// first rows hold X (n rows for blas.NoTrans, m for blas.Trans). In the
+// least squares case the rows after X hold the residual's components
+// (their sum of squares is the residual's, column by column); in the
+// minimum norm case b's rows after the right hand sides are not read. An
+// empty problem (k = 0) leaves b as it is for least squares (B is its own
+// residual) and zeroes it for minimum norm (X = 0); LAPACK zeroes B in
+// both. Unlike DGELS, Gels does not scale A or B whose largest entry is
+// near underflow or overflow.
+//
+// It is collective. If R has an exactly zero diagonal entry (A is rank
+// deficient) every rank returns an error wrapping a *kernels.SingularError
+// whose Index is LAPACK's INFO (the 1-based position) and b's contents are
+// unspecified; otherwise it returns without waiting for the solve.
+func Gels(trans blas.Transpose, a, b *Matrix, opts *QROptions) error {
+	switch trans {
+	case blas.NoTrans, blas.Trans:
+	case blas.ConjTrans:
+		trans = blas.Trans
+	default:
+		return fmt.Errorf("blockcyclic: Gels: trans %q: want blas.NoTrans or blas.Trans", rune(trans))
 	}
-	if a.m < a.n {
-		return fmt.Errorf("blockcyclic: Gels: A is %d x %d: only m >= n (overdetermined or square) is implemented", a.m, a.n)
+	if a == nil {
+		return fmt.Errorf("blockcyclic: Gels: nil matrix A")
+	}
+	if b == nil {
+		return fmt.Errorf("blockcyclic: Gels: nil matrix B")
 	}
 	if b.rt != a.rt {
 		return fmt.Errorf("blockcyclic: Gels: A and B belong to different Runtimes")
 	}
-	if b.m != a.m || b.mb != a.mb {
-		return fmt.Errorf("blockcyclic: Gels: A is %d x %d in %d x %d tiles, B is %d x %d in %d x %d tiles: B needs %d rows in blocks of %d",
-			a.m, a.n, a.mb, a.nb, b.m, b.n, b.mb, b.nb, a.m, a.mb)
+	if a.mb != a.nb {
+		return fmt.Errorf("blockcyclic: Gels: A has %d x %d tiles, want square tiles (MB_ = NB_)", a.mb, a.nb)
 	}
-	f, err := Geqrf(a, opts)
+	rows := max(a.m, a.n)
+	if b.m != rows || b.mb != a.nb {
+		return fmt.Errorf("blockcyclic: Gels: A is %d x %d in %d x %d tiles, B is %d x %d in %d x %d tiles: B needs max(m, n) = %d rows in blocks of %d",
+			a.m, a.n, a.mb, a.nb, b.m, b.n, b.mb, b.nb, rows, a.nb)
+	}
+	// F is the tall one of A and Aᵀ.
+	f := a
+	if a.m < a.n {
+		at, err := Transpose(a, nil)
+		if err != nil {
+			return fmt.Errorf("blockcyclic: Gels: %w", err)
+		}
+		f = at
+	}
+	leastSquares := (trans == blas.NoTrans) == (a.m >= a.n) // op(A) = F
+	qr, err := Geqrf(f, opts)
 	if err != nil {
 		return fmt.Errorf("blockcyclic: Gels: %w", err)
 	}
-	if err := Ormqr(blas.Left, blas.Trans, f, b); err != nil {
-		return fmt.Errorf("blockcyclic: Gels: %w", err)
-	}
-	n, nb := a.n, a.nb
-	if n == 0 {
+	k := f.n
+	if leastSquares {
+		if err := Ormqr(blas.Left, blas.Trans, qr, b); err != nil {
+			return fmt.Errorf("blockcyclic: Gels: %w", err)
+		}
+		if k == 0 {
+			return nil // X is empty; B is its own residual
+		}
+	} else if k == 0 {
+		// The minimum norm solution of an empty system is zero.
+		for j := 0; j < b.nt; j++ {
+			for i := 0; i < b.mt; i++ {
+				if err := submitPad(tileRef{b, i, j}, nil, "gels-zero"); err != nil {
+					return err
+				}
+			}
+		}
 		return nil
 	}
-	// R and the first n rows of Qᵀ B as matrices of their own, since the
-	// last tile row of A and B may hold more than n rows.
-	r, err := NewMatrix(a.rt, n, n, nb, nb, a.dist)
+	r, err := upperR(f, k)
 	if err != nil {
-		return fmt.Errorf("blockcyclic: Gels: R: %w", err)
+		return err
 	}
-	x, err := NewMatrix(a.rt, n, b.n, nb, b.nb, b.dist)
+	// The first k rows of B (of Qᵀ B in the least squares case) as a
+	// matrix of their own, since B's tile row at k may hold more rows.
+	x, err := NewMatrix(a.rt, k, b.n, f.nb, b.nb, b.dist)
 	if err != nil {
 		return fmt.Errorf("blockcyclic: Gels: X: %w", err)
+	}
+	for j := 0; j < x.nt; j++ {
+		for i := 0; i < x.mt; i++ {
+			if err := submitCopy(tileRef{x, i, j}, tileRef{b, i, j}, "gels-x", nil); err != nil {
+				return err
+			}
+		}
+	}
+	rtrans := blas.NoTrans // R X = (Qᵀ B)(0:k, :)
+	if !leastSquares {
+		rtrans = blas.Trans // Rᵀ Y = B(0:k, :)
+	}
+	if err := Trsm(blas.Left, blas.Upper, rtrans, blas.NonUnit, 1, r, x); err != nil {
+		return fmt.Errorf("blockcyclic: Gels: %w", err)
+	}
+	if leastSquares {
+		for j := 0; j < x.nt; j++ {
+			for i := 0; i < x.mt; i++ {
+				if err := submitCopy(tileRef{b, i, j}, tileRef{x, i, j}, "gels-back", nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	// B = [Y; 0], then X = Q B.
+	for j := 0; j < b.nt; j++ {
+		for i := 0; i < b.mt; i++ {
+			var src *tileRef
+			if i < x.mt {
+				src = &tileRef{x, i, j}
+			}
+			if err := submitPad(tileRef{b, i, j}, src, "gels-back"); err != nil {
+				return err
+			}
+		}
+	}
+	if err := Ormqr(blas.Left, blas.NoTrans, qr, b); err != nil {
+		return fmt.Errorf("blockcyclic: Gels: %w", err)
+	}
+	return nil
+}
+
+// upperR returns the leading k x k upper triangle R of the factored f as a
+// matrix of its own (f's last tile row may hold more than k rows), after
+// every rank agreed that R has no exactly zero diagonal entry, as DTRTRS
+// checks; otherwise every rank returns the error wrapping a
+// *kernels.SingularError. The copies of the tiles below the diagonal carry
+// Householder vectors along, which the triangular solves do not read.
+func upperR(f *Matrix, k int) (*Matrix, error) {
+	nb := f.nb
+	r, err := NewMatrix(f.rt, k, k, nb, nb, f.dist)
+	if err != nil {
+		return nil, fmt.Errorf("blockcyclic: Gels: R: %w", err)
 	}
 	var failed atomic.Int64 // this rank's first zero on R's diagonal, 1-based
 	for j := 0; j < r.nt; j++ {
 		for i := 0; i < j; i++ {
-			if err := submitCopy(tileRef{r, i, j}, tileRef{a, i, j}, "gels-r", nil); err != nil {
-				return err
+			if err := submitCopy(tileRef{r, i, j}, tileRef{f, i, j}, "gels-r", nil); err != nil {
+				return nil, err
 			}
 		}
 		// The diagonal tile's copy also looks for exact zeros on R's
-		// diagonal, as DTRTRS does; agreeInfo below reads it after.
+		// diagonal; agreeInfo below reads it after.
 		j0 := j * nb
-		if err := submitCopy(tileRef{r, j, j}, tileRef{a, j, j}, "gels-r", func(buf []float64, ld int) {
+		if err := submitCopy(tileRef{r, j, j}, tileRef{f, j, j}, "gels-r", func(buf []float64, ld int) {
 			rows, _ := r.TileDims(j, j)
 			for q := 0; q < rows; q++ {
 				if buf[q+q*ld] == 0 {
@@ -497,34 +608,40 @@ func Gels(a, b *Matrix, opts *QROptions) error {
 				}
 			}
 		}); err != nil {
-			return err
-		}
-	}
-	for j := 0; j < x.nt; j++ {
-		for i := 0; i < x.mt; i++ {
-			if err := submitCopy(tileRef{x, i, j}, tileRef{b, i, j}, "gels-x", nil); err != nil {
-				return err
-			}
+			return nil, err
 		}
 	}
 	col, err := agreeInfo(r, &failed)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if col != 0 {
-		return fmt.Errorf("blockcyclic: Gels: A does not have full rank: %w", &kernels.SingularError{Index: col, N: n})
+		return nil, fmt.Errorf("blockcyclic: Gels: A does not have full rank: %w", &kernels.SingularError{Index: col, N: k})
 	}
-	if err := Trsm(blas.Left, blas.Upper, blas.NoTrans, blas.NonUnit, 1, r, x); err != nil {
-		return fmt.Errorf("blockcyclic: Gels: %w", err)
+	return r, nil
+}
+
+// submitPad overwrites dst's tile with the rows of src's tile (nil: none)
+// and zeros below them; it runs on dst's owner.
+func submitPad(dst tileRef, src *tileRef, name string) error {
+	var rs []tileRef
+	if src != nil {
+		rs = []tileRef{*src}
 	}
-	for j := 0; j < x.nt; j++ {
-		for i := 0; i < x.mt; i++ {
-			if err := submitCopy(tileRef{b, i, j}, tileRef{x, i, j}, "gels-back", nil); err != nil {
-				return err
-			}
+	return submitTile(dst, rs, 0, name, func(tk *dagmpi.Task) error {
+		d, ldd := dst.buf(tk)
+		rd, cd := dst.m.TileDims(dst.i, dst.j)
+		top := 0
+		if src != nil {
+			s, lds := src.buf(tk)
+			top, _ = src.m.TileDims(src.i, src.j)
+			kernels.Lacpy(blas.All, top, cd, s, lds, d, ldd)
 		}
-	}
-	return nil
+		if top < rd {
+			kernels.Laset(blas.All, rd-top, cd, 0, 0, d[top:], ldd)
+		}
+		return nil
+	})
 }
 
 // submitCopy copies the top-left part of src that fits dst's tile into it

@@ -265,7 +265,7 @@ func gelsCase(rt *dagmpi.Runtime) error {
 			if err != nil {
 				return err
 			}
-			if err := bc.Gels(a, b, opts); err != nil {
+			if err := bc.Gels(blas.NoTrans, a, b, opts); err != nil {
 				return fmt.Errorf("%s: Gels: %w", where, err)
 			}
 			got, err := b.Gather(0)
@@ -331,7 +331,7 @@ func gelsRankCase(rt *dagmpi.Runtime) error {
 			if err != nil {
 				return err
 			}
-			err = bc.Gels(a, b, opts)
+			err = bc.Gels(blas.NoTrans, a, b, opts)
 			var got *kernels.SingularError
 			if !errors.As(err, &got) || got.Index != tc.c+1 || got.N != tc.n {
 				return fmt.Errorf("rank %d: %dx%d nb=%d %+v %s, column %d zero: Gels returned %v, want INFO = %d", rt.Rank(), tc.m, tc.n, tc.nb, g, algo, tc.c, err, tc.c+1)
@@ -388,14 +388,14 @@ func qrErrors(rt *dagmpi.Runtime) error {
 	if err != nil {
 		return err
 	}
-	if err := bc.Gels(wide, b, nil); err == nil {
-		return fmt.Errorf("Gels with a 4 x 6 A: no error")
+	if err := bc.Gels(blas.NoTrans, wide, b, nil); err == nil {
+		return fmt.Errorf("Gels with a 4 x 6 A and a B of 4 rows (needs max(m, n) = 6): no error")
 	}
 	b3, err := bc.NewMatrix(rt, 6, 1, 3, 1, g)
 	if err != nil {
 		return err
 	}
-	if err := bc.Gels(a, b3, nil); err == nil {
+	if err := bc.Gels(blas.NoTrans, a, b3, nil); err == nil {
 		return fmt.Errorf("Gels with B's row blocks 3 != A's 2: no error")
 	}
 	return rt.Wait()
