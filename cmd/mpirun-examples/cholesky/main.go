@@ -154,8 +154,23 @@ func factor(e *lademo.Env, uplo blas.Uplo, dist blockcyclic.Distribution, gen fu
 		if r, err = residual(e, uplo, a, gen); err != nil {
 			return 0, 0, err
 		}
+		if !(r <= Tol) {
+			return 0, 0, fmt.Errorf("Potrf on %s: residual %.3g above the tolerance %d", distName(dist), r, Tol)
+		}
 	}
 	return secs, r, nil
+}
+
+// Tol bounds the demo's scaled residual ||A - L Lᵀ||_F / (n ||A||_F eps):
+// with -check, a larger one ends the program with an error (exit 1).
+const Tol = 30
+
+// distName names a distribution for messages.
+func distName(d blockcyclic.Distribution) string {
+	if s, ok := d.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return fmt.Sprintf("%T", d)
 }
 
 func uploName(u blas.Uplo) string {

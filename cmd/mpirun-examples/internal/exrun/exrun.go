@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/overlap"
 	"github.com/spmd-go/spmd/dagmpi"
@@ -18,6 +19,7 @@ import (
 // Flags are the common flags.
 type Flags struct {
 	Workers   int
+	Watchdog  time.Duration
 	Transport string
 	JSON      bool
 	Trace     string
@@ -27,6 +29,7 @@ type Flags struct {
 func Register(fs *flag.FlagSet) *Flags {
 	f := &Flags{}
 	fs.IntVar(&f.Workers, "workers", 0, "worker goroutines per rank (0: GOMAXPROCS)")
+	fs.DurationVar(&f.Watchdog, "watchdog", 5*time.Minute, "end the job with a report of what is pending when nothing progresses for this long (dagmpi.WithWatchdog; 0: never)")
 	fs.StringVar(&f.Transport, "transport", "", "runtime transport: p2p, rma, collective or auto (default: $SPMD_TRANSPORT, else auto; see dagmpi/mux)")
 	fs.BoolVar(&f.JSON, "json", false, "print one JSON object on rank 0 instead of text")
 	fs.StringVar(&f.Trace, "trace", "", "write a Chrome/Perfetto trace per rank to PATH.<rank>.json")
@@ -48,7 +51,7 @@ func (f *Flags) NewRuntime(world *mpi.Comm, rec *overlap.Recorder) (*dagmpi.Runt
 		tr = &Trace{chrome: dagmpi.NewChromeTrace(), path: fmt.Sprintf("%s.%d.json", f.Trace, world.Rank())}
 		rec.Next = tr.chrome
 	}
-	opts := []dagmpi.Option{dagmpi.WithObserver(rec)}
+	opts := []dagmpi.Option{dagmpi.WithObserver(rec), dagmpi.WithWatchdog(f.Watchdog)}
 	if f.Workers > 0 {
 		opts = append(opts, dagmpi.WithWorkers(f.Workers))
 	}

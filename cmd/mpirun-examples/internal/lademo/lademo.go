@@ -41,6 +41,7 @@ type Flags struct {
 	DGEMM     bool // measure the DGEMM yardstick
 	ScaNB     int  // ScaLAPACK block size (0: same as -nb)
 	Workers   int
+	Watchdog  time.Duration
 	Spin      time.Duration
 	Poll      time.Duration
 }
@@ -133,6 +134,7 @@ func Main(routine string, defN, defNB int, body func(*Env) (*Result, error)) {
 	flag.BoolVar(&f.ScaLAPACK, "scalapack", false, "also run the ScaLAPACK routine on the same matrix (needs -tags scalapack)")
 	flag.IntVar(&f.ScaNB, "scalapack-nb", 0, "ScaLAPACK block size (0: -nb)")
 	flag.IntVar(&f.Workers, "workers", 0, "worker goroutines per rank (0: GOMAXPROCS, the cores this rank may use)")
+	flag.DurationVar(&f.Watchdog, "watchdog", 5*time.Minute, "end the job with a report of what is pending when nothing progresses for this long (dagmpi.WithWatchdog; 0: never)")
 	flag.DurationVar(&f.Spin, "spin", 500*time.Microsecond, "progress goroutine's hot polling after a completion (dagmpi.WithSpin)")
 	flag.DurationVar(&f.Poll, "poll", time.Millisecond, "progress goroutine's sleep between polls once it dozes (dagmpi.WithPollInterval)")
 	flag.BoolVar(&f.Check, "check", true, "compute the scaled residual")
@@ -173,7 +175,7 @@ func run(routine string, f *Flags, body func(*Env) (*Result, error), selErr erro
 			return nil, err
 		}
 	}
-	opts := []dagmpi.Option{dagmpi.WithObserver(&e.busy), dagmpi.WithSpin(f.Spin), dagmpi.WithPollInterval(f.Poll)}
+	opts := []dagmpi.Option{dagmpi.WithObserver(&e.busy), dagmpi.WithSpin(f.Spin), dagmpi.WithPollInterval(f.Poll), dagmpi.WithWatchdog(f.Watchdog)}
 	if f.Workers > 0 {
 		opts = append(opts, dagmpi.WithWorkers(f.Workers))
 	}
@@ -253,6 +255,8 @@ func (f *Flags) validate() error {
 		return fmt.Errorf("-scalapack-nb %d: must not be negative", f.ScaNB)
 	case f.Workers < 0:
 		return fmt.Errorf("-workers %d: must not be negative", f.Workers)
+	case f.Watchdog < 0:
+		return fmt.Errorf("-watchdog %v: must not be negative", f.Watchdog)
 	}
 	if f.Transport == "" {
 		f.Transport = os.Getenv(mux.EnvTransport)
