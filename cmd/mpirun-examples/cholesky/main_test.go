@@ -37,6 +37,7 @@ func TestDemoJSON(t *testing.T) {
 	for _, args := range [][]string{
 		{"-n", "300", "-nb", "64"},
 		{"-n", "301", "-nb", "50", "-p", "2", "-q", "1", "-grid-order", "col", "-upper"},
+		{"-n", "333", "-nb", "40", "-pruned", "-transport", "p2p"},
 	} {
 		out, stderr, err := mpirun(t, bin, 2, append(args, "-json", "-dgemm=false")...)
 		if err != nil {
@@ -67,6 +68,9 @@ func TestDemoJSON(t *testing.T) {
 		if g, ok := rep["gflops"].(float64); !ok || !(g > 0) {
 			t.Errorf("%v: gflops %v, want > 0", args, rep["gflops"])
 		}
+		if pruned := strings.Contains(strings.Join(args, " "), "-pruned"); (rep["pruned"] == true) != pruned {
+			t.Errorf("%v: pruned %v in the report", args, rep["pruned"])
+		}
 	}
 }
 
@@ -88,6 +92,8 @@ func TestDemoErrors(t *testing.T) {
 		{[]string{"-scalapack"}, "built without -tags scalapack"},
 		{[]string{"-transport", "pigeon"}, `-transport "pigeon"`},
 		{[]string{"-p", "3"}, "P*Q must equal the 2 ranks"},
+		{[]string{"-pruned", "-transport", "collective"}, "-pruned with -transport collective"},
+		{[]string{"-workers", "-1"}, "-workers -1: must not be negative"},
 	} {
 		out, stderr, err := mpirun(t, bin, 2, append(c.args, "-n", "10", "-dgemm=false")...)
 		if err == nil {

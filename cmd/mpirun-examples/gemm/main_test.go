@@ -24,6 +24,7 @@ func TestDemoJSON(t *testing.T) {
 	for _, args := range [][]string{
 		{"-n", "300", "-nb", "64", "-p", "1", "-q", "2"},
 		{"-n", "300", "-nb", "64", "-algo", "2.5d", "-p", "1", "-q", "1", "-r", "2"},
+		{"-n", "300", "-nb", "64", "-p", "2", "-q", "1", "-pruned"},
 	} {
 		sl := scalapack.Available && args[4] == "-p"
 		if sl {

@@ -18,6 +18,7 @@ func TestDemoJSON(t *testing.T) {
 		{"-n", "250", "-nb", "48", "-p", "2", "-q", "1", "-pivot", "partial"},
 		{"-n", "250", "-nb", "48", "-p", "2", "-q", "1", "-pivot", "tournament"},
 		{"-n", "200", "-nb", "32", "-p", "1", "-q", "2", "-pivot", "none"},
+		{"-n", "250", "-nb", "48", "-pruned", "-p", "2", "-q", "1", "-pivot", "partial"},
 	} {
 		out := jobtest.Run(t, bin, 2, 2*time.Minute, append([]string{"-json", "-dgemm=false"}, args...)...)
 		if err := ludemo.CheckJSON(out, "getrf", 2, args[len(args)-1]); err != nil {

@@ -25,6 +25,7 @@ func TestDemoJSON(t *testing.T) {
 		{"-n", "250", "-nb", "48", "-p", "2", "-q", "1", "-algo", "tile", "-tree", "flat", "-ib", "16", "-check-q"},
 		{"-n", "250", "-nb", "48", "-p", "2", "-q", "1", "-algo", "tile"},
 		{"-n", "250", "-nb", "48", "-p", "1", "-q", "2", "-algo", "panel", "-check-q"},
+		{"-n", "250", "-nb", "48", "-p", "1", "-q", "2", "-algo", "tile", "-pruned", "-check-q"},
 		{"-n", "250", "-nb", "48", "-p", "2", "-q", "1", "-algo", "panel"},
 	} {
 		sl := scalapack.Available

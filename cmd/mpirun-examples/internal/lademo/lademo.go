@@ -41,6 +41,7 @@ type Flags struct {
 	DGEMM     bool // measure the DGEMM yardstick
 	ScaNB     int  // ScaLAPACK block size (0: same as -nb)
 	Workers   int
+	Pruned    bool
 	Watchdog  time.Duration
 	Spin      time.Duration
 	Poll      time.Duration
@@ -101,6 +102,7 @@ type Report struct {
 	Ranks            int            `json:"ranks"`
 	Workers          int            `json:"workers"`
 	Transport        string         `json:"transport"`
+	Pruned           bool           `json:"pruned,omitempty"`
 	Seconds          float64        `json:"seconds"`
 	GFlops           float64        `json:"gflops"`
 	Residual         *float64       `json:"residual,omitempty"`
@@ -134,6 +136,7 @@ func Main(routine string, defN, defNB int, body func(*Env) (*Result, error)) {
 	flag.BoolVar(&f.ScaLAPACK, "scalapack", false, "also run the ScaLAPACK routine on the same matrix (needs -tags scalapack)")
 	flag.IntVar(&f.ScaNB, "scalapack-nb", 0, "ScaLAPACK block size (0: -nb)")
 	flag.IntVar(&f.Workers, "workers", 0, "worker goroutines per rank (0: GOMAXPROCS, the cores this rank may use)")
+	flag.BoolVar(&f.Pruned, "pruned", false, "each rank submits only the tasks it takes part in (dagmpi.WithPruned; not with -transport collective)")
 	flag.DurationVar(&f.Watchdog, "watchdog", 5*time.Minute, "end the job with a report of what is pending when nothing progresses for this long (dagmpi.WithWatchdog; 0: never)")
 	flag.DurationVar(&f.Spin, "spin", 500*time.Microsecond, "progress goroutine's hot polling after a completion (dagmpi.WithSpin)")
 	flag.DurationVar(&f.Poll, "poll", time.Millisecond, "progress goroutine's sleep between polls once it dozes (dagmpi.WithPollInterval)")
@@ -179,6 +182,9 @@ func run(routine string, f *Flags, body func(*Env) (*Result, error), selErr erro
 	if f.Workers > 0 {
 		opts = append(opts, dagmpi.WithWorkers(f.Workers))
 	}
+	if f.Pruned {
+		opts = append(opts, dagmpi.WithPruned())
+	}
 	if f.Trace != "" {
 		e.trace = dagmpi.NewChromeTrace()
 		opts[0] = dagmpi.WithObserver(multi{&e.busy, e.trace})
@@ -203,7 +209,7 @@ func run(routine string, f *Flags, body func(*Env) (*Result, error), selErr erro
 	gp, gq := e.Dist.Grid()
 	rep := &Report{
 		Routine: res.Routine, N: f.N, NB: f.NB, P: gp, Q: gq, GridOrder: f.GridOrder,
-		Ranks: e.Size, Workers: rt.Workers(), Transport: f.Transport, Seconds: res.Seconds,
+		Ranks: e.Size, Workers: rt.Workers(), Transport: f.Transport, Pruned: f.Pruned, Seconds: res.Seconds,
 		Kernels: kernels.CoreName(), DGEMMGFlops: dg, Split: e.split, Extra: res.Extra,
 	}
 	if rep.Routine == "" {
@@ -268,6 +274,9 @@ func (f *Flags) validate() error {
 	case "p2p", "rma", "collective", "auto":
 	default:
 		return fmt.Errorf("-transport %q: want p2p, rma, collective or auto", f.Transport)
+	}
+	if f.Pruned && f.Transport == "collective" {
+		return errors.New("-pruned with -transport collective: broadcast trees need every rank to see every reader of a version; use p2p, rma or auto")
 	}
 	switch f.GridOrder {
 	case "row", "col":
