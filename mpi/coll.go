@@ -55,10 +55,11 @@ const (
 	cReduceScatterBlock
 	cScan
 	cExscan
+	cReduceScatter
 )
 
 var collNames = [...]string{"Barrier", "Bcast", "Reduce", "Allreduce", "Gather", "Gatherv", "Scatter",
-	"Scatterv", "Allgather", "Allgatherv", "Alltoall", "Alltoallv", "Reduce_scatter_block", "Scan", "Exscan"}
+	"Scatterv", "Allgather", "Allgatherv", "Alltoall", "Alltoallv", "Reduce_scatter_block", "Scan", "Exscan", "Reduce_scatter"}
 
 // callNames[nb][op] is the MPI name of collective op, precomputed so that
 // naming the call costs nothing on the hot path.
@@ -245,6 +246,46 @@ func ReduceScatterBlock[T Elem](c *Comm, send, recv []T, op Op) error {
 // IreduceScatterBlock starts a reduce-scatter (MPI_Ireduce_scatter_block).
 func IreduceScatterBlock[T Elem](c *Comm, send, recv []T, op Op) (Request, error) {
 	return reduce(c, cReduceScatterBlock, true, send, recv, op, 0, false)
+}
+
+// ReduceScatter reduces send (sum(counts) elements on every rank) with op
+// and scatters the result in blocks of counts[i] elements, in rank order,
+// to rank i's recv, which holds counts[rank] elements (MPI_Reduce_scatter).
+// Every rank passes the same counts.
+func ReduceScatter[T Elem](c *Comm, send, recv []T, counts []int, op Op) error {
+	_, err := reduceScatter(c, false, send, recv, counts, op)
+	return err
+}
+
+// IreduceScatter starts a ReduceScatter (MPI_Ireduce_scatter). The counts
+// are copied and pinned until the request completes.
+func IreduceScatter[T Elem](c *Comm, send, recv []T, counts []int, op Op) (Request, error) {
+	return reduceScatter(c, true, send, recv, counts, op)
+}
+
+func reduceScatter[T Elem](c *Comm, nb bool, send, recv []T, counts []int, op Op) (Request, error) {
+	call := collName(cReduceScatter, nb)
+	if err := c.check(call); err != nil {
+		return Request{}, err
+	}
+	if err := checkOp(call, op); err != nil {
+		return Request{}, err
+	}
+	rc, _, err := vector(call, "recv", c.size, counts, nil, 1<<31-1)
+	if err != nil {
+		return Request{}, err
+	}
+	total := 0
+	for _, k := range counts {
+		total += k
+	}
+	if len(send) != total {
+		return Request{}, argErr(clsCount, call, "len(send) = %d, want sum(counts) = %d", len(send), total)
+	}
+	if len(recv) != counts[c.rank] {
+		return Request{}, argErr(clsCount, call, "len(recv) = %d on rank %d, want counts[%d] = %d", len(recv), c.rank, c.rank, counts[c.rank])
+	}
+	return coll(c, cReduceScatter, nb, &collArgs{s: bufOf(send), r: bufOf(recv), rc: rc, op: op})
 }
 
 // Scan leaves in rank i's recv the reduction of send over ranks 0..i

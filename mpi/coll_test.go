@@ -310,6 +310,35 @@ func TestReduceScatterAndScans(t *testing.T) {
 		tri := int32(p * (p - 1) / 2)
 		assert.Equal(t, []int32{int32(p*2*r) + tri, int32(p*(2*r+1)) + tri}, recv)
 
+		// Reduce_scatter with uneven counts: rank i gets i+1 elements
+		// (rank 0 of a 1-rank job gets them all), and a zero count.
+		counts := make([]int, p)
+		total := 0
+		for i := range counts {
+			counts[i] = i + 1
+			if p > 1 && i == p-1 {
+				counts[i] = 0
+			}
+			total += counts[i]
+		}
+		vs := make([]float64, total)
+		for i := range vs {
+			vs[i] = float64(1000*r + i)
+		}
+		vr := make([]float64, counts[r])
+		if nb {
+			wait(t)(mpi.IreduceScatter(c, vs, vr, counts, mpi.Sum))
+		} else {
+			require.NoError(t, mpi.ReduceScatter(c, vs, vr, counts, mpi.Sum))
+		}
+		off := 0
+		for i := range r {
+			off += counts[i]
+		}
+		for k := range vr {
+			assert.Equal(t, float64(1000*p*(p-1)/2+p*(off+k)), vr[k], "rank %d element %d", r, k)
+		}
+
 		in := []int64{int64(r + 1)}
 		out := []int64{-7}
 		if nb {

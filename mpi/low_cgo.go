@@ -472,6 +472,8 @@ func lowColl(op collOp, nb bool, a *collArgs, c commH) (reqH, int) {
 			rc = C.MPI_Scan(sp, rp, sn, dt, o, c)
 		case cExscan:
 			rc = C.MPI_Exscan(sp, rp, sn, dt, o, c)
+		case cReduceScatter:
+			rc = C.MPI_Reduce_scatter(sp, rp, cints(a.rc), dt, o, c)
 		}
 		return reqNull, int(rc)
 	}
@@ -506,6 +508,8 @@ func lowColl(op collOp, nb bool, a *collArgs, c commH) (reqH, int) {
 		r = C.spmd_iscan(0, sp, rp, sn, dt, o, c)
 	case cExscan:
 		r = C.spmd_iscan(1, sp, rp, sn, dt, o, c)
+	case cReduceScatter:
+		r = C.spmd_ireduce_scatter(sp, rp, cints(a.rc), dt, o, c)
 	}
 	return r.req, int(r.rc)
 }

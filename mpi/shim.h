@@ -649,6 +649,12 @@ static inline spmd_req spmd_ireduce_scatter_block(const void *s, void *rv, int n
 	r.rc = MPI_Ireduce_scatter_block(s, rv, n, dt, op, c, &r.req);
 	return r;
 }
+static inline spmd_req spmd_ireduce_scatter(const void *s, void *rv, const int *counts, MPI_Datatype dt, MPI_Op op,
+					    MPI_Comm c) {
+	spmd_req r;
+	r.rc = MPI_Ireduce_scatter(s, rv, counts, dt, op, c, &r.req);
+	return r;
+}
 static inline spmd_req spmd_iscan(int ex, const void *s, void *rv, int n, MPI_Datatype dt, MPI_Op op, MPI_Comm c) {
 	spmd_req r;
 	if (ex) r.rc = MPI_Iexscan(s, rv, n, dt, op, c, &r.req);
