@@ -106,11 +106,68 @@ func coll(c *Comm, op collOp, nb bool, a *collArgs) (Request, error) {
 	return newRequest(h, a.r.k, false, a.s.p, a.r.p, extra[:]...), nil
 }
 
-func checkOp(call string, op Op) error {
+func checkOp(call string, op Op, k kind) error { return checkOpKind(call, op, k, false) }
+
+func checkOpKind(call string, op Op, k kind, rma bool) error {
 	if op < 0 || op >= numOps {
 		return argErr(clsOp, call, "operation %d is not a predefined mpi.Op", int(op))
 	}
+	if want := opTypes(op, k, rma); want != "" {
+		return argErr(clsOp, call, "%v is not defined on %v (it takes %s)", op, k, want)
+	}
 	return nil
+}
+
+// opTypes returns "" when the MPI standard defines op on elements of kind k
+// (MPI 4.1 section 6.9.2; with rma, also MPI_REPLACE and MPI_NO_OP, which
+// only one-sided accumulates take), else the types op takes, for the error.
+// Open MPI and MPICH reject the other pairs at run time, or worse.
+func opTypes(op Op, k kind, rma bool) string {
+	integer := k >= kInt8 && k <= kUint64
+	float := k == kFloat32 || k == kFloat64
+	complex := k == kComplex64 || k == kComplex128
+	pair := k >= kFloat32Int && k <= kInt64Int
+	switch op {
+	case Sum, Prod:
+		if integer || float || complex {
+			return ""
+		}
+		return "integer, floating point and complex types"
+	case Max, Min:
+		if integer || float {
+			return ""
+		}
+		return "integer and floating point types"
+	case Land, Lor, Lxor:
+		if integer || k == kBool {
+			return ""
+		}
+		return "integer types and bool"
+	case Band, Bor, Bxor:
+		if integer || k == kByte {
+			return ""
+		}
+		return "integer types and byte"
+	case MaxLoc, MinLoc:
+		if pair {
+			return ""
+		}
+		return "the (value, index) pair types Float32Int, Float64Int, Int32Pair and Int64Int"
+	case Replace, NoOp:
+		if rma {
+			return ""
+		}
+		return "nothing in a collective: it is for one-sided accumulates"
+	}
+	return ""
+}
+
+// CheckOp reports whether the MPI standard defines op on elements of type
+// T: an error wrapping ErrOp that names both when it does not. With rma,
+// Replace and NoOp are allowed too (one-sided accumulates). Package rma
+// uses it; reductions here check the same before calling MPI.
+func CheckOp[T Elem](call string, op Op, rma bool) error {
+	return checkOpKind(call, op, kindOf[T](), rma)
 }
 
 func lenErr(call, what string, got, want int) error {
@@ -164,7 +221,7 @@ func reduce[T Elem](c *Comm, op collOp, nb bool, send, recv []T, o Op, root int,
 	if err := c.check(call); err != nil {
 		return Request{}, err
 	}
-	if err := checkOp(call, o); err != nil {
+	if err := checkOp(call, o, kindOf[T]()); err != nil {
 		return Request{}, err
 	}
 	if err := checkLen(call, len(send)); err != nil {
@@ -268,7 +325,7 @@ func reduceScatter[T Elem](c *Comm, nb bool, send, recv []T, counts []int, op Op
 	if err := c.check(call); err != nil {
 		return Request{}, err
 	}
-	if err := checkOp(call, op); err != nil {
+	if err := checkOp(call, op, kindOf[T]()); err != nil {
 		return Request{}, err
 	}
 	rc, _, err := vector(call, "recv", c.size, counts, nil, 1<<31-1)

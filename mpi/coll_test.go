@@ -146,9 +146,34 @@ func TestOps(t *testing.T) {
 	require.NoError(t, mpi.Allreduce(c, ip, gotp, mpi.MinLoc))
 	assert.Equal(t, mpi.Int32Pair{Val: int32(-(p - 1)), Index: int32(p - 1)}, gotp[0])
 
-	// A bitwise op on floats is the library's error, not a crash.
+	// An op the standard does not define on the type is refused before MPI
+	// is called, naming both.
 	err := mpi.Allreduce(c, []float64{1}, make([]float64, 1), mpi.Band)
 	assert.ErrorIs(t, err, mpi.ErrOp)
+	assert.ErrorContains(t, err, "MPI_BAND is not defined on MPI_DOUBLE")
+	for name, err := range map[string]error{
+		"sum on bool":          mpi.Allreduce(c, []bool{true}, make([]bool, 1), mpi.Sum),
+		"sum on byte":          mpi.Allreduce(c, []byte{1}, make([]byte, 1), mpi.Sum),
+		"max on complex":       mpi.Allreduce(c, []complex128{1}, make([]complex128, 1), mpi.Max),
+		"land on float":        mpi.Allreduce(c, []float32{1}, make([]float32, 1), mpi.Land),
+		"maxloc on float":      mpi.Allreduce(c, []float64{1}, make([]float64, 1), mpi.MaxLoc),
+		"sum on pairs":         mpi.Allreduce(c, ip, gotp, mpi.Sum),
+		"replace in reduce":    mpi.Reduce(c, []int32{1}, make([]int32, 1), mpi.Replace, 0),
+		"reduce_scatter float": mpi.ReduceScatterBlock(c, make([]float64, p), make([]float64, 1), mpi.Bxor),
+	} {
+		assert.ErrorIs(t, err, mpi.ErrOp, name)
+	}
+	// The ones it defines pass the check (and run).
+	for name, err := range map[string]error{
+		"bxor on byte":  mpi.Allreduce(c, []byte{0xf0}, make([]byte, 1), mpi.Bxor),
+		"lor on bool":   mpi.Allreduce(c, []bool{r == 0}, make([]bool, 1), mpi.Lor),
+		"sum complex64": mpi.Allreduce(c, []complex64{1i}, make([]complex64, 1), mpi.Sum),
+		"band on int64": mpi.Allreduce(c, []int64{-1}, make([]int64, 1), mpi.Band),
+	} {
+		assert.NoError(t, err, name)
+	}
+	assert.NoError(t, mpi.CheckOp[float64]("MPI_Accumulate", mpi.Replace, true))
+	assert.ErrorIs(t, mpi.CheckOp[float64]("MPI_Allreduce", mpi.Replace, false), mpi.ErrOp)
 }
 
 func b2i(b bool) int32 {

@@ -62,12 +62,9 @@ func (w *Window[T]) checkPassive(call string, target, disp, n int) error {
 	return w.checkAccess(call, target, disp, n)
 }
 
-func checkOp(call string, op mpi.Op) error {
-	if op < mpi.Sum || op > mpi.NoOp {
-		return rmaErr(mpi.ErrOp, call, "invalid operation %v", op)
-	}
-	return nil
-}
+// checkOp checks that op is defined on T for an accumulate (MPI_REPLACE and
+// MPI_NO_OP included), before MPI sees it.
+func checkOp[T mpi.Elem](call string, op mpi.Op) error { return mpi.CheckOp[T](call, op, true) }
 
 func ptr[T any](s []T) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(s)) }
 
@@ -114,7 +111,7 @@ func (w *Window[T]) Get(result []T, target, disp int) error {
 // makes it an atomic put. Completion and pinning are as for Put.
 func (w *Window[T]) Accumulate(origin []T, target, disp int, op mpi.Op) error {
 	const call = "MPI_Accumulate"
-	if err := checkOp(call, op); err != nil {
+	if err := checkOp[T](call, op); err != nil {
 		return err
 	}
 	if err := w.checkAccess(call, target, disp, len(origin)); err != nil {
@@ -137,7 +134,7 @@ func (w *Window[T]) Accumulate(origin []T, target, disp int, op mpi.Op) error {
 // are as for Get.
 func (w *Window[T]) GetAccumulate(origin, result []T, target, disp int, op mpi.Op) error {
 	const call = "MPI_Get_accumulate"
-	if err := checkOp(call, op); err != nil {
+	if err := checkOp[T](call, op); err != nil {
 		return err
 	}
 	if op != mpi.NoOp && len(origin) != len(result) {
@@ -164,7 +161,7 @@ func (w *Window[T]) GetAccumulate(origin, result []T, target, disp int, op mpi.O
 // synchronisation that completes the operation and stays pinned until then.
 func (w *Window[T]) FetchAndOp(value T, result *T, target, disp int, op mpi.Op) error {
 	const call = "MPI_Fetch_and_op"
-	if err := checkOp(call, op); err != nil {
+	if err := checkOp[T](call, op); err != nil {
 		return err
 	}
 	if result == nil {
@@ -231,7 +228,7 @@ var ropCalls = [...]string{"MPI_Rput", "MPI_Rget", "MPI_Raccumulate", "MPI_Rget_
 func (w *Window[T]) rop(kind rop, origin, result []T, n, target, disp int, op mpi.Op) (*Request, error) {
 	call := ropCalls[kind]
 	if kind == ropAcc || kind == ropGetAcc {
-		if err := checkOp(call, op); err != nil {
+		if err := checkOp[T](call, op); err != nil {
 			return nil, err
 		}
 	}

@@ -463,6 +463,8 @@ func TestMisuse(t *testing.T) {
 	isRMAErr(t, w.Put(x, 0, -1), mpi.ErrDisp)
 	isRMAErr(t, w.Put(x, p, 0), mpi.ErrRank)
 	isRMAErr(t, w.Accumulate(x, 0, 0, mpi.Op(99)), mpi.ErrOp)
+	isRMAErr(t, w.Accumulate(x, 0, 0, mpi.Band), mpi.ErrOp, "MPI_BAND is not defined on MPI_DOUBLE")
+	isRMAErr(t, w.Accumulate(x, 0, 0, mpi.MaxLoc), mpi.ErrOp, "MPI_MAXLOC")
 	_, err = w.Rput(x, 0, 0)
 	isRMAErr(t, err, mpi.ErrRMASync, "passive")
 	assert.NoError(t, w.Put(x, r, 0)) // uses the fence epoch
