@@ -117,14 +117,14 @@ func runHelper(what string) int {
 		rt.Submit(func(*dagmpi.Task) error { select {} }, a.ReadWrite(), dagmpi.Name("stuck"))
 	case "not-spmd":
 		if me == 0 {
-			rt.Submit(func(*dagmpi.Task) error { return nil }, a.Read())
+			rt.Submit(func(*dagmpi.Task) error { return nil }, a.Read(), dagmpi.Name("extra read"))
 		}
 	}
 	if what != "stuck" {
 		// The others wait for rank 1's output. (With "stuck" they do not,
 		// so that only rank 1's watchdog fires, naming the stuck task.)
 		for r := 0; r < rt.Size(); r++ {
-			rt.Submit(func(*dagmpi.Task) error { return nil }, a.Read(), dagmpi.OnRank(r))
+			rt.Submit(func(*dagmpi.Task) error { return nil }, a.Read(), dagmpi.OnRank(r), dagmpi.Name("after"))
 		}
 	}
 	err = rt.Close()
@@ -160,7 +160,14 @@ func TestFailureEndsJob(t *testing.T) {
 		{"panic", p2p.AbortCode, []string{`rank 1: task "explode" (#0) panicked: helper boom`}},
 		{"error", p2p.AbortCode, []string{`rank 1: task "factor" (#0) failed: helper error: singular pivot`}},
 		{"stuck", p2p.AbortCode, []string{`rank 1: no progress: nothing finished for 1.`, "1 operations pending", `task "stuck" (#0) running on worker`}},
-		{"not-spmd", 1, []string{"rank 0: ranks submitted different task graphs: this rank submitted 4 tasks, others between 3 and 4"}},
+		{"not-spmd", 1, []string{
+			"rank 0: ranks submitted different task graphs: this rank submitted 4 tasks, others between 3 and 4",
+			// Each rank names its own task at the first differing index.
+			`rank 0: Close: dagmpi: rank 0: ranks submitted different task graphs`,
+			`first difference at task #0: here task "extra read" (#0, runs on rank 1)`,
+			`rank 1: Close: dagmpi: rank 1: ranks submitted different task graphs`,
+			`first difference at task #0: here task "after" (#0, runs on rank 0)`,
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.what, func(t *testing.T) {
