@@ -154,7 +154,13 @@
 //
 // The consistency check at Wait compares a hash of the submission stream
 // across ranks (skipped WithPruned) and checks that the identities of all
-// inferred sends and receives cancel out.
+// inferred sends and receives cancel out. When the streams differ, each
+// rank names its own task at the first index where they diverge (exactly
+// if it is among the last 256 tasks before the Wait, otherwise between two
+// checkpoints of the stream), for example:
+//
+//	dagmpi: rank 0: ranks submitted different task graphs: this rank submitted 4 tasks, others between 3 and 4 (...);
+//		first difference at task #0: here task "extra read" (#0, runs on rank 1) or a NewData just before it
 //
 // # Rejected designs
 //

@@ -162,7 +162,7 @@ func TestNonSPMDDetected(t *testing.T) {
 				n = 4
 			}
 			for i := 0; i < n; i++ {
-				if err := rt.Submit(func(*dagmpi.Task) error { return nil }, a.ReadWrite()); err != nil {
+				if err := rt.Submit(func(*dagmpi.Task) error { return nil }, a.ReadWrite(), dagmpi.Name(fmt.Sprint("step ", i))); err != nil {
 					return err
 				}
 			}
@@ -176,6 +176,15 @@ func TestNonSPMDDetected(t *testing.T) {
 				t.Errorf("rank %d: %v does not wrap ErrNotSPMD", r, err)
 			}
 		}
+		// Rank 2 names its extra task; the others say they have none.
+		if err := contains(errs[2], `first difference at task #3: here task "step 3" (#3, runs on rank 1)`); err != nil {
+			t.Error(err)
+		}
+		for _, r := range []int{0, 1} {
+			if err := contains(errs[r], "first difference at task #3: this rank submitted no task #3"); err != nil {
+				t.Errorf("rank %d: %v", r, err)
+			}
+		}
 	})
 	t.Run("different mode", func(t *testing.T) {
 		errs := failJob(t, nil, func(rt *dagmpi.Runtime) error {
@@ -187,17 +196,67 @@ func TestNonSPMDDetected(t *testing.T) {
 			if rt.Rank() == 0 {
 				arg = a.Read()
 			}
+			if err := rt.Submit(func(*dagmpi.Task) error { return nil }, a.Read(), dagmpi.OnRank(0), dagmpi.Name("same")); err != nil {
+				return err
+			}
 			if err := rt.Submit(func(*dagmpi.Task) error { return nil }, arg, dagmpi.OnRank(1)); err != nil {
 				return err
 			}
 			return rt.Wait()
 		})
 		for r, err := range errs {
-			if err := contains(err, "different task graphs", "submission hash"); err != nil {
+			if err := contains(err, "different task graphs", "submission hash",
+				"first difference at task #1: here an unnamed task (#1, runs on rank 1)"); err != nil {
 				t.Errorf("rank %d: %v", r, err)
 			}
 		}
 	})
+	// Long streams: the divergence is named exactly when it lies among the
+	// last tasks kept by name, and bracketed between checkpoints otherwise,
+	// also after the checkpoint log has been thinned (beyond 256
+	// checkpoints of 64 tasks).
+	// With wait > 0, a Wait that passes the check after that many tasks
+	// starts the record afresh: checkpoints count from there.
+	for _, c := range []struct {
+		n, at, wait int
+		want        string
+	}{
+		{1000, 900, 0, `first difference at task #900: here task "step 900" (#900, runs on rank 1)`},
+		{1000, 100, 0, "first difference between task #64 and #127 (only the last 256 tasks are kept by name"},
+		{1000, 600, 500, "first difference between task #564 and #627"},
+		{20000, 19990, 0, `first difference at task #19990: here task "step 19990" (#19990, runs on rank 1)`},
+		{20000, 10050, 0, "first difference between task #9984 and #10111"},
+	} {
+		t.Run(fmt.Sprintf("task %d of %d", c.at, c.n), func(t *testing.T) {
+			errs := failJob(t, nil, func(rt *dagmpi.Runtime) error {
+				a, err := newF64(rt, 1, 1, 0)
+				if err != nil {
+					return err
+				}
+				nop := func(*dagmpi.Task) error { return nil }
+				for i := 0; i < c.n; i++ {
+					if i == c.wait && i > 0 {
+						if err := rt.Wait(); err != nil {
+							return err
+						}
+					}
+					prio := 0
+					if i == c.at && rt.Rank() == 2 {
+						prio = 1 // the priority is part of the checked stream
+					}
+					if err := rt.Submit(nop, a.ReadWrite(), dagmpi.Priority(prio), dagmpi.Name(fmt.Sprint("step ", i))); err != nil {
+						return err
+					}
+				}
+				return rt.Wait()
+			})
+			for r, err := range errs {
+				if err := contains(err, fmt.Sprintf("rank %d", r), "submission hash", c.want); err != nil {
+					t.Errorf("rank %d: %v", r, err)
+				}
+			}
+		})
+	}
 	t.Run("size mismatch", func(t *testing.T) {
 		errs := failJob(t, nil, func(rt *dagmpi.Runtime) error {
 			n := 4

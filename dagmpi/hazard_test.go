@@ -234,3 +234,218 @@ func TestTagWrap(t *testing.T) {
 		})
 	}
 }
+
+// TestRAW: a reader sees its writer's value, on the writer's rank and on
+// another rank. The writers are slow, so a reader that did not wait for its
+// writer (or a send that did not wait for it) would see the old value.
+func TestRAW(t *testing.T) {
+	checkNoLeak(t)
+	for _, reader := range []int{0, 1} {
+		t.Run(fmt.Sprintf("reader on rank %d", reader), func(t *testing.T) {
+			errs := spmd(t, inproc.Config{Ranks: 2, Seed: 4, MaxDelay: time.Millisecond}, []dagmpi.Option{dagmpi.WithWorkers(4)}, func(rt *dagmpi.Runtime) error {
+				a, err := newF64(rt, 64, 0, 0)
+				if err != nil {
+					return err
+				}
+				var seen atomic.Int32
+				for round := 1; round <= 4; round++ {
+					v := float64(round)
+					if err := rt.Submit(func(t *dagmpi.Task) error {
+						time.Sleep(5 * time.Millisecond)
+						b := a.Buf(t)
+						for i := range b {
+							b[i] = v
+						}
+						return nil
+					}, a.Write(), dagmpi.OnRank(0), dagmpi.Name("writer")); err != nil {
+						return err
+					}
+					if err := rt.Submit(func(t *dagmpi.Task) error {
+						if err := expect(a.Buf(t), v, fmt.Sprintf("reader of round %d on rank %d", round, t.Rank())); err != nil {
+							return err
+						}
+						seen.Add(1)
+						return nil
+					}, a.Read(), dagmpi.OnRank(reader), dagmpi.Name("reader")); err != nil {
+						return err
+					}
+				}
+				if err := rt.Wait(); err != nil {
+					return err
+				}
+				if rt.Rank() == reader && seen.Load() != 4 {
+					return fmt.Errorf("rank %d ran %d readers, want 4", reader, seen.Load())
+				}
+				return nil
+			})
+			noErrors(t, errs)
+		})
+	}
+}
+
+// TestWARRunningReader: on one rank, a writer submitted after a reader does
+// not start until the reader's body has returned, even with idle workers.
+// The reader blocks until the test, having seen that the writer did not
+// run, releases it.
+func TestWARRunningReader(t *testing.T) {
+	checkNoLeak(t)
+	for _, mode := range []dagmpi.Mode{dagmpi.Write, dagmpi.ReadWrite} {
+		t.Run(mode.String(), func(t *testing.T) {
+			started := make(chan struct{})
+			release := make(chan struct{})
+			var wrote atomic.Bool
+			errs := spmd(t, inproc.Config{Ranks: 2, Seed: 2}, []dagmpi.Option{dagmpi.WithWorkers(4)}, func(rt *dagmpi.Runtime) error {
+				a, err := newF64(rt, 64, 0, 1)
+				if err != nil {
+					return err
+				}
+				if err := rt.Submit(func(t *dagmpi.Task) error {
+					close(started)
+					<-release
+					// The writer must not have touched the buffer meanwhile.
+					return expect(a.Buf(t), 1, "blocked reader after its release")
+				}, a.Read(), dagmpi.OnRank(0), dagmpi.Name("reader")); err != nil {
+					return err
+				}
+				acc := a.Write()
+				if mode == dagmpi.ReadWrite {
+					acc = a.ReadWrite()
+				}
+				if err := rt.Submit(func(t *dagmpi.Task) error {
+					wrote.Store(true)
+					b := a.Buf(t)
+					for i := range b {
+						b[i] = 2
+					}
+					return nil
+				}, acc, dagmpi.OnRank(0), dagmpi.Name("writer")); err != nil {
+					return err
+				}
+				var early error
+				if rt.Rank() == 0 {
+					<-started
+					time.Sleep(50 * time.Millisecond) // time for a wrongly ready writer to run
+					if wrote.Load() {
+						early = fmt.Errorf("the writer ran while the reader was still running")
+					}
+					close(release)
+				}
+				got, err := a.FetchAll()
+				if err != nil {
+					return err
+				}
+				if err := expect(got, 2, "after the writer"); err != nil {
+					return err
+				}
+				return early
+			})
+			noErrors(t, errs)
+		})
+	}
+}
+
+// TestWAWSameRank: writers of one Data on one rank never overlap and the
+// last one's value is the final one, whatever their speeds.
+func TestWAWSameRank(t *testing.T) {
+	checkNoLeak(t)
+	errs := spmd(t, inproc.Config{Ranks: 2, Seed: 6}, []dagmpi.Option{dagmpi.WithWorkers(4)}, func(rt *dagmpi.Runtime) error {
+		a, err := newF64(rt, 64, 1, 0)
+		if err != nil {
+			return err
+		}
+		var running, overlaps atomic.Int32
+		const n = 12
+		for i := 0; i < n; i++ {
+			v := float64(i)
+			if err := rt.Submit(func(t *dagmpi.Task) error {
+				if running.Add(1) > 1 {
+					overlaps.Add(1)
+				}
+				defer running.Add(-1)
+				if i%3 == 0 {
+					time.Sleep(3 * time.Millisecond) // a slow early writer must not win
+				}
+				b := a.Buf(t)
+				for j := range b {
+					b[j] = v
+				}
+				return nil
+			}, a.Write(), dagmpi.OnRank(1), dagmpi.Name("writer")); err != nil {
+				return err
+			}
+		}
+		got, err := a.FetchAll()
+		if err != nil {
+			return err
+		}
+		if err := expect(got, n-1, "after the writers"); err != nil {
+			return err
+		}
+		if k := overlaps.Load(); k != 0 {
+			return fmt.Errorf("rank %d: writers overlapped %d times", rt.Rank(), k)
+		}
+		return nil
+	})
+	noErrors(t, errs)
+}
+
+// TestWARPendingSend: a version read on rank 1 is overwritten on rank 0
+// right after; the send cannot complete until rank 1 posts its receive,
+// which rank 1 holds back, so the writer on rank 0 must wait for the send
+// rather than overwrite the bytes it still has to deliver.
+func TestWARPendingSend(t *testing.T) {
+	checkNoLeak(t)
+	for _, mode := range []dagmpi.Mode{dagmpi.Write, dagmpi.ReadWrite} {
+		t.Run(mode.String(), func(t *testing.T) {
+			submitted := make(chan struct{})
+			var wrote atomic.Bool
+			errs := spmd(t, inproc.Config{Ranks: 2, Seed: 8, MaxDelay: 2 * time.Millisecond}, []dagmpi.Option{dagmpi.WithWorkers(2)}, func(rt *dagmpi.Runtime) error {
+				a, err := newF64(rt, 512, 0, 1)
+				if err != nil {
+					return err
+				}
+				var early error
+				if rt.Rank() == 1 {
+					// Hold back the receive: rank 0 has posted its send and
+					// submitted the writer by now.
+					<-submitted
+					time.Sleep(50 * time.Millisecond)
+					if wrote.Load() {
+						early = fmt.Errorf("the writer on rank 0 ran before rank 1 had posted the receive of the old version")
+					}
+				}
+				if err := rt.Submit(func(t *dagmpi.Task) error {
+					return expect(a.Buf(t), 1, "reader on rank 1")
+				}, a.Read(), dagmpi.OnRank(1), dagmpi.Name("reader")); err != nil {
+					return err
+				}
+				acc := a.Write()
+				if mode == dagmpi.ReadWrite {
+					acc = a.ReadWrite()
+				}
+				if err := rt.Submit(func(t *dagmpi.Task) error {
+					wrote.Store(true)
+					b := a.Buf(t)
+					for i := range b {
+						b[i] = 2
+					}
+					return nil
+				}, acc, dagmpi.Name("writer")); err != nil {
+					return err
+				}
+				if rt.Rank() == 0 {
+					close(submitted)
+				}
+				got, err := a.FetchAll()
+				if err != nil {
+					return err
+				}
+				if err := expect(got, 2, "after the writer"); err != nil {
+					return err
+				}
+				return early
+			})
+			noErrors(t, errs)
+		})
+	}
+}

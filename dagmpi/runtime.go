@@ -29,6 +29,7 @@ type Runtime struct {
 	sendSeq []uint64 // per destination: transfers assigned so far
 	recvSeq []uint64 // per source
 	hash    uint64   // hash of the submission stream
+	slog    *spmdLog // where the streams diverged, for the check's report (spmdlog.go); nil when off
 	xhash   uint64   // sum over sends minus sum over receives of transfer identities
 	scratch []access
 	srcs    []int32 // with WithBroadcastTree: each access's tree source, or -1
@@ -134,6 +135,9 @@ func New(tr Transport, opts ...Option) (*Runtime, error) {
 	}
 	if c, ok := tr.(Controller); ok {
 		rt.ctrl = c
+		if cfg.check && !cfg.pruned {
+			rt.slog = newSPMDLog()
+		}
 	}
 	if w, ok := tr.(Waker); ok {
 		rt.waker = w.Wake()
@@ -249,7 +253,19 @@ func (rt *Runtime) checkSPMD() error {
 		msg = fmt.Sprintf("dagmpi: rank %d: %v: inferred sends and receives do not match across ranks (residual %#x)",
 			rt.me, ErrNotSPMD.Error()[len("dagmpi: "):], sum[0])
 	default:
+		if rt.slog != nil {
+			rt.slog.reset(rt.nsub)
+		}
 		return nil
+	}
+	if rt.slog != nil && (out[2] != ^out[3] || out[0] != ^out[1]) {
+		// The task counts or hashes differ: every rank sees the same
+		// reduced values, so all of them locate the divergence together.
+		where, err := rt.divergence(^out[3], out[2])
+		if err != nil {
+			return err
+		}
+		msg += "; " + where
 	}
 	err := &failure{msg: msg, kind: ErrNotSPMD}
 	rt.mu.Lock()

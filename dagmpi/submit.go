@@ -142,6 +142,9 @@ func (rt *Runtime) Submit(body func(*Task) error, args ...Arg) error {
 			x = mix(x, uint64(acc[i].h.id)<<2|uint64(acc[i].mode))
 		}
 		rt.hash = x
+		if l := rt.slog; l != nil {
+			l.note(seq, x, name, exec)
+		}
 	}
 	if g := rt.cfg.graph; g != nil {
 		g.addTask(seq, name, exec, acc)

@@ -122,8 +122,9 @@ const (
 type Controller interface {
 	// AllreduceUint64 is collective: every rank calls it with slices of the
 	// same length, and on return out[i] is the reduction of in[i] over all
-	// ranks. It is called from the progress goroutine like Send and Recv,
-	// only when this rank has no Send or Recv pending.
+	// ranks; in and out must not share memory (MPI forbids it). It is
+	// called from the progress goroutine like Send and Recv, only when this
+	// rank has no Send or Recv pending.
 	AllreduceUint64(op ReduceOp, in, out []uint64) error
 	// Abort ends the job on every rank, with msg reported to the user (an
 	// MPI transport prints it and calls MPI_Abort). It may be called from

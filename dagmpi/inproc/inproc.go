@@ -357,6 +357,10 @@ func (e *Endpoint) AllreduceUint64(op dagmpi.ReduceOp, in, out []uint64) error {
 	if len(in) != len(out) {
 		return fmt.Errorf("inproc: AllreduceUint64 on rank %d: len(in) %d != len(out) %d", e.rank, len(in), len(out))
 	}
+	if len(in) > 0 && &in[0] == &out[0] {
+		// As MPI does (MPI_ERR_BUFFER), so that in-process tests catch it.
+		return fmt.Errorf("inproc: AllreduceUint64 on rank %d: in and out are the same slice", e.rank)
+	}
 	w := e.w
 	w.collMu.Lock()
 	defer w.collMu.Unlock()

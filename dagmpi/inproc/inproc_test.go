@@ -1,6 +1,7 @@
 package inproc_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -65,5 +66,25 @@ func TestAbortReachesEveryRank(t *testing.T) {
 	case <-w.Endpoint(1).Wake():
 	default:
 		t.Error("abort did not wake rank 1")
+	}
+}
+
+// TestAllreduceAliasing: MPI rejects an allreduce whose input and output
+// buffers are the same, and so does inproc, so that in-process tests catch
+// what would fail under mpirun.
+func TestAllreduceAliasing(t *testing.T) {
+	w, err := inproc.NewWorld(inproc.Config{Ranks: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := w.Endpoint(0)
+	defer e.Close()
+	v := []uint64{1, 2}
+	if err := e.AllreduceUint64(dagmpi.OpMax, v, v); err == nil || !strings.Contains(err.Error(), "same slice") {
+		t.Errorf("aliased AllreduceUint64: %v, want an error naming the aliasing", err)
+	}
+	out := make([]uint64, 2)
+	if err := e.AllreduceUint64(dagmpi.OpMax, v, out); err != nil || out[0] != 1 || out[1] != 2 {
+		t.Errorf("AllreduceUint64 after the refused call: %v, %v", out, err)
 	}
 }

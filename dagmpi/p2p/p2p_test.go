@@ -1,9 +1,12 @@
 package p2p_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +19,10 @@ import (
 	"github.com/spmd-go/spmd/mpi"
 )
 
-const helperEnv = "SPMD_DAGMPI_P2P_HELPER"
+const (
+	helperEnv = "SPMD_DAGMPI_P2P_HELPER"
+	pidDirEnv = "SPMD_DAGMPI_P2P_PIDDIR" // where each helper rank writes its process id
+)
 
 func TestMain(m *testing.M) {
 	if h := os.Getenv(helperEnv); h != "" {
@@ -88,6 +94,13 @@ func runHelper(what string) int {
 		return 2
 	}
 	defer mpi.Finalize()
+	if dir := os.Getenv(pidDirEnv); dir != "" {
+		name := filepath.Join(dir, fmt.Sprintf("rank%d", mpi.World().Rank()))
+		if err := os.WriteFile(name, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+			fmt.Println(err)
+			return 2
+		}
+	}
 	rt, err := p2p.NewRuntime(mpi.World(), dagmpi.WithWatchdog(time.Second))
 	if err != nil {
 		fmt.Println(err)
@@ -98,18 +111,20 @@ func runHelper(what string) int {
 	switch what {
 	case "panic":
 		rt.Submit(func(*dagmpi.Task) error { panic("helper boom") }, a.ReadWrite(), dagmpi.Name("explode"))
+	case "error":
+		rt.Submit(func(*dagmpi.Task) error { return errors.New("helper error: singular pivot") }, a.ReadWrite(), dagmpi.Name("factor"))
 	case "stuck":
 		rt.Submit(func(*dagmpi.Task) error { select {} }, a.ReadWrite(), dagmpi.Name("stuck"))
 	case "not-spmd":
 		if me == 0 {
-			rt.Submit(func(*dagmpi.Task) error { return nil }, a.Read())
+			rt.Submit(func(*dagmpi.Task) error { return nil }, a.Read(), dagmpi.Name("extra read"))
 		}
 	}
 	if what != "stuck" {
 		// The others wait for rank 1's output. (With "stuck" they do not,
 		// so that only rank 1's watchdog fires, naming the stuck task.)
 		for r := 0; r < rt.Size(); r++ {
-			rt.Submit(func(*dagmpi.Task) error { return nil }, a.Read(), dagmpi.OnRank(r))
+			rt.Submit(func(*dagmpi.Task) error { return nil }, a.Read(), dagmpi.OnRank(r), dagmpi.Name("after"))
 		}
 	}
 	err = rt.Close()
@@ -135,13 +150,24 @@ func TestFailureEndsJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// code is mpirun's exit status: p2p.AbortCode where a rank aborts the
+	// job, 1 where every rank reports the failure from Close and exits 1.
 	cases := []struct {
 		what string
+		code int
 		want []string
 	}{
-		{"panic", []string{`rank 1: task "explode" (#0) panicked: helper boom`}},
-		{"stuck", []string{`rank 1: no progress: nothing finished for 1.`, "1 operations pending", `task "stuck" (#0) running on worker`}},
-		{"not-spmd", []string{"rank 0: ranks submitted different task graphs: this rank submitted 4 tasks, others between 3 and 4"}},
+		{"panic", p2p.AbortCode, []string{`rank 1: task "explode" (#0) panicked: helper boom`}},
+		{"error", p2p.AbortCode, []string{`rank 1: task "factor" (#0) failed: helper error: singular pivot`}},
+		{"stuck", p2p.AbortCode, []string{`rank 1: no progress: nothing finished for 1.`, "1 operations pending", `task "stuck" (#0) running on worker`}},
+		{"not-spmd", 1, []string{
+			"rank 0: ranks submitted different task graphs: this rank submitted 4 tasks, others between 3 and 4",
+			// Each rank names its own task at the first differing index.
+			`rank 0: Close: dagmpi: rank 0: ranks submitted different task graphs`,
+			`first difference at task #0: here task "extra read" (#0, runs on rank 1)`,
+			`rank 1: Close: dagmpi: rank 1: ranks submitted different task graphs`,
+			`first difference at task #0: here task "after" (#0, runs on rank 0)`,
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.what, func(t *testing.T) {
@@ -155,7 +181,8 @@ func TestFailureEndsJob(t *testing.T) {
 				}
 				cmd.Env = append(cmd.Env, kv)
 			}
-			cmd.Env = append(cmd.Env, helperEnv+"="+c.what)
+			pidDir := t.TempDir()
+			cmd.Env = append(cmd.Env, helperEnv+"="+c.what, pidDirEnv+"="+pidDir)
 			cmd.WaitDelay = 5 * time.Second // do not wait for orphaned ranks holding the pipes
 			start := time.Now()
 			done := make(chan struct{})
@@ -169,10 +196,21 @@ func TestFailureEndsJob(t *testing.T) {
 				<-done
 				t.Fatalf("the failing job did not end within 60s; output:\n%s", out)
 			}
-			t.Logf("job ended after %v: %v\n%s", time.Since(start).Round(time.Millisecond), runErr, out)
+			took := time.Since(start)
+			t.Logf("job ended after %v: %v\n%s", took.Round(time.Millisecond), runErr, out)
+			var ee *exec.ExitError
 			if runErr == nil {
 				t.Errorf("failing job exited 0")
+			} else if !errors.As(runErr, &ee) || ee.ExitCode() != c.code {
+				t.Errorf("failing job ended with %v, want exit status %d", runErr, c.code)
 			}
+			// "Within seconds": the helpers' watchdog is 1s and
+			// p2p.AbortGrace 5s; 30s leaves room for a loaded machine
+			// and still catches a job that only ends by a timeout.
+			if took > 30*time.Second {
+				t.Errorf("the failing job took %v to end, want under 30s", took.Round(time.Millisecond))
+			}
+			checkRanksExited(t, pidDir, 3)
 			for _, w := range c.want {
 				if !strings.Contains(string(out), w) {
 					t.Errorf("output does not contain %q", w)
@@ -180,4 +218,43 @@ func TestFailureEndsJob(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkRanksExited checks that each of the np helper ranks wrote its
+// process id to dir and that none of those processes is still running
+// (a zombie counts as exited) a few seconds after mpirun returned.
+func checkRanksExited(t *testing.T, dir string, np int) {
+	t.Helper()
+	for r := 0; r < np; r++ {
+		b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("rank%d", r)))
+		if err != nil {
+			t.Errorf("rank %d never started: %v", r, err)
+			continue
+		}
+		pid, err := strconv.Atoi(string(b))
+		if err != nil {
+			t.Errorf("rank %d: bad process id %q", r, b)
+			continue
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for running(pid) {
+			if time.Now().After(deadline) {
+				t.Errorf("rank %d (process %d) is still running 10s after the job ended", r, pid)
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+// running reports whether process pid exists and is not a zombie.
+func running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the parenthesised command name.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z' && s[i+2] != 'X'
 }
