@@ -32,7 +32,6 @@
 package moe
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -42,6 +41,7 @@ import (
 	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/mlp"
 	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/stfcoll"
 	"github.com/spmd-go/spmd/dagmpi"
+	"github.com/spmd-go/spmd/dagmpi/placement"
 )
 
 // Config describes the layer and the run; every rank uses the same one.
@@ -182,60 +182,29 @@ func expert(c Config, w, x []float64, n int, h, y []float64) {
 type Chunk struct{ Expert, Rank, A, B int }
 
 // Plan returns the chunks of a step from counts[src][expert] (the same on
-// every rank), ordered by rank then creation.
+// every rank), ordered by rank then creation: static placement keeps expert
+// e whole on rank e mod p (placement.Static); dynamic placement fills the
+// ranks to the mean load and cuts the hot experts (placement.Balance).
 func Plan(counts [][]int, p int, dynamic bool) []Chunk {
-	e := len(counts[0])
-	n := make([]int, e)
-	total := 0
+	n := make([]int, len(counts[0]))
 	for _, row := range counts {
 		for x, v := range row {
 			n[x] += v
-			total += v
 		}
 	}
-	var ch []Chunk
-	if !dynamic {
-		for x := range e {
-			if n[x] > 0 {
-				ch = append(ch, Chunk{Expert: x, Rank: x % p, A: 0, B: n[x]})
-			}
-		}
-	} else {
-		// Experts, most loaded first, fill the ranks up to the mean load
-		// (rounded up): an expert goes whole to its home rank when it fits
-		// there, otherwise to the least loaded rank, cut where that rank
-		// is full, the rest to the next least loaded.
-		target := (total + p - 1) / p
-		order := make([]int, e)
-		for x := range order {
-			order[x] = x
-		}
-		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(n[b], n[a]) })
-		load := make([]int, p)
-		for _, x := range order {
-			for a := 0; a < n[x]; {
-				rem := n[x] - a
-				r := x % p
-				if load[r]+rem > target {
-					for q := range p {
-						if load[q] < load[r] {
-							r = q
-						}
-					}
-				}
-				take := min(rem, target-load[r])
-				if take <= 0 {
-					take = rem
-				}
-				ch = append(ch, Chunk{Expert: x, Rank: r, A: a, B: a + take})
-				load[r] += take
-				a += take
-			}
-		}
+	home := func(x int) int { return x % p }
+	place := placement.Static
+	if dynamic {
+		place = placement.Balance
 	}
-	slices.SortStableFunc(ch, func(a, b Chunk) int {
-		return cmp.Or(cmp.Compare(a.Rank, b.Rank), cmp.Compare(a.Expert, b.Expert), cmp.Compare(a.A, b.A))
-	})
+	pc, err := place(n, p, home)
+	if err != nil {
+		panic(err) // counts are non-negative and homes are ranks
+	}
+	ch := make([]Chunk, len(pc))
+	for k, c := range pc {
+		ch[k] = Chunk{Expert: c.Item, Rank: c.Rank, A: c.A, B: c.B}
+	}
 	return ch
 }
 
