@@ -13,11 +13,26 @@ import (
 // between two of them takes the choice of the nearer one (in log scale).
 var calibrationSizes = []int{8, 64, 512, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20}
 
-// calibrate times a ping-pong through each transport between ranks 0 and 1
-// for each calibration size, and broadcasts rank 0's routing to all ranks.
+// calibrate times a ping-pong through each transport between rank 0 and
+// the peer calibrationPair picks (a rank on another node when there is one:
+// the traffic that matters most on a cluster), for each calibration size,
+// and broadcasts rank 0's routing to all ranks.
 func (a *Auto) calibrate(comm *mpi.Comm) error {
 	var table [classes]uint8
-	if comm.Size() >= 2 && comm.Rank() < 2 {
+	peer := 1
+	if comm.Size() >= 2 {
+		nodes, err := nodeIDs(comm)
+		if err != nil {
+			return fmt.Errorf("mux: finding the nodes: %w", err)
+		}
+		peer = calibrationPair(nodes)
+		a.peer, a.remote = peer, nodes[peer] != nodes[0]
+	}
+	if me := comm.Rank(); comm.Size() >= 2 && (me == 0 || me == peer) {
+		other := peer
+		if me == peer {
+			other = 0
+		}
 		best := make([]uint8, len(calibrationSizes))
 		buf := make([]byte, calibrationSizes[len(calibrationSizes)-1])
 		rbuf := make([]byte, len(buf))
@@ -26,12 +41,12 @@ func (a *Auto) calibrate(comm *mpi.Comm) error {
 			var t [2]time.Duration
 			for s := range a.sub {
 				// Warm up, then take the best of three short runs.
-				if _, err := PingPong(a.sub[s], comm.Rank(), buf[:n], rbuf[:n], 2); err != nil {
+				if _, err := pingPong(a.sub[s], me, other, me == 0, buf[:n], rbuf[:n], 2); err != nil {
 					return fmt.Errorf("mux: calibrating: %w", err)
 				}
 				t[s] = time.Hour
 				for rep := 0; rep < 3; rep++ {
-					d, err := PingPong(a.sub[s], comm.Rank(), buf[:n], rbuf[:n], iters)
+					d, err := pingPong(a.sub[s], me, other, me == 0, buf[:n], rbuf[:n], iters)
 					if err != nil {
 						return fmt.Errorf("mux: calibrating: %w", err)
 					}
@@ -80,8 +95,12 @@ func nearest(c int) int {
 // trips. The auto transport's calibration uses it, and so does bench/xfer.
 // Both ranks call it at once; it leaves no operation pending.
 func PingPong(tr dagmpi.Transport, me int, buf, rbuf []byte, iters int) (time.Duration, error) {
+	return pingPong(tr, me, 1-me, me == 0, buf, rbuf, iters)
+}
+
+// pingPong is PingPong between ranks me and peer; the first sends first.
+func pingPong(tr dagmpi.Transport, me, peer int, first bool, buf, rbuf []byte, iters int) (time.Duration, error) {
 	const tag = 0
-	peer := 1 - me
 	var done []dagmpi.Completion
 	sends := 0
 	sp, _ := tr.(dagmpi.Spinner)
@@ -124,7 +143,7 @@ func PingPong(tr dagmpi.Transport, me int, buf, rbuf []byte, iters int) (time.Du
 		if err := tr.Recv(rbuf, peer, tag, rid); err != nil {
 			return 0, err
 		}
-		if me == 1 {
+		if !first {
 			if err := await(rid); err != nil {
 				return 0, err
 			}
@@ -133,7 +152,7 @@ func PingPong(tr dagmpi.Transport, me int, buf, rbuf []byte, iters int) (time.Du
 			return 0, err
 		}
 		sends++
-		if me == 0 {
+		if first {
 			if err := await(rid); err != nil {
 				return 0, err
 			}
@@ -156,4 +175,35 @@ func PingPong(tr dagmpi.Transport, me int, buf, rbuf []byte, iters int) (time.Du
 		}
 	}
 	return d, nil
+}
+
+// nodeIDs returns, for every rank of comm, the lowest rank of comm on its
+// node (ranks that MPI_COMM_TYPE_SHARED puts together). It is collective.
+func nodeIDs(comm *mpi.Comm) ([]int32, error) {
+	sh, err := comm.SplitShared(0)
+	if err != nil {
+		return nil, err
+	}
+	defer sh.Free()
+	lead := []int32{0}
+	if err := mpi.Allreduce(sh, []int32{int32(comm.Rank())}, lead, mpi.Min); err != nil {
+		return nil, err
+	}
+	nodes := make([]int32, comm.Size())
+	if err := mpi.Allgather(comm, lead, nodes); err != nil {
+		return nil, err
+	}
+	return nodes, nil
+}
+
+// calibrationPair returns the rank that calibrates with rank 0: the first
+// rank on another node than rank 0's, else rank 1. nodes has at least two
+// entries.
+func calibrationPair(nodes []int32) int {
+	for r, n := range nodes {
+		if n != nodes[0] {
+			return r
+		}
+	}
+	return 1
 }

@@ -103,8 +103,16 @@ type Auto struct {
 	pending [2]int              // operations in flight per sub
 	ctl     *p2p.Transport
 	calib   time.Duration
+	peer    int  // the rank that calibrated with rank 0
+	remote  bool // peer is on another node than rank 0
 	closed  bool
 }
+
+// Calibrated returns the rank that timed the transports with rank 0 and
+// whether it is on another node (NewAuto picks one when there is one, so
+// that the routing fits the traffic between nodes); 0 and false when no
+// calibration ran (one rank, or NewAutoRoutes).
+func (a *Auto) Calibrated() (peer int, otherNode bool) { return a.peer, a.remote }
 
 // Calibration returns how long NewAuto spent measuring.
 func (a *Auto) Calibration() time.Duration { return a.calib }
@@ -116,9 +124,10 @@ var (
 )
 
 // NewAuto creates both transports on duplicates of comm and measures which
-// is faster for each size class: ranks 0 and 1 bounce messages of 8 bytes
-// to 1 MiB through each (about 50 ms), and rank 0's choice is broadcast, so
-// every rank routes the same way. It is collective over comm.
+// is faster for each size class: rank 0 and one other rank (the first on
+// another node when the job spans nodes, else rank 1) bounce messages of 8
+// bytes to 1 MiB through each (about 50 ms), and rank 0's choice is
+// broadcast, so every rank routes the same way. It is collective over comm.
 func NewAuto(comm *mpi.Comm) (*Auto, error) {
 	a, err := newAuto(comm)
 	if err != nil {

@@ -56,7 +56,13 @@ func TestConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		routes := tr.Routes()
-		t.Logf("routing: %s (calibrated in %v)", tr.Describe(), tr.Calibration())
+		peer, remote := tr.Calibrated()
+		t.Logf("routing: %s (calibrated in %v with rank %d, other node %v)", tr.Describe(), tr.Calibration(), peer, remote)
+		if w := mpi.World(); w.Size() >= 2 {
+			// mpitest runs every rank on this machine: one node.
+			assert.Equal(t, 1, peer, "calibration peer on one node")
+			assert.False(t, remote)
+		}
 		assert.NoError(t, tr.Close())
 		run(t, func(t *testing.T) dagmpi.Transport {
 			tr, err := mux.NewAutoRoutes(mpi.World(), routes)
@@ -199,4 +205,19 @@ func TestDropUnused(t *testing.T) {
 	}
 	assert.NoError(t, tr.Close())
 	assert.NoError(t, tr.Close(), "a second Close is a no-op")
+}
+
+func TestCalibrationPair(t *testing.T) {
+	for _, c := range []struct {
+		nodes []int32
+		want  int
+	}{
+		{[]int32{0, 0}, 1},
+		{[]int32{0, 0, 0, 0}, 1},
+		{[]int32{0, 0, 2, 2}, 2},    // two nodes of two ranks
+		{[]int32{0, 1, 0, 1}, 1},    // round-robin placement
+		{[]int32{0, 0, 0, 3, 3}, 3}, // the first rank of another node
+	} {
+		assert.Equal(t, c.want, mux.CalibrationPair(c.nodes), "nodes %v", c.nodes)
+	}
 }

@@ -1,0 +1,4 @@
+package mux
+
+// CalibrationPair exports calibrationPair to the tests.
+var CalibrationPair = calibrationPair
