@@ -3,6 +3,7 @@ package dagmpi_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -354,4 +355,47 @@ func TestClosedRuntime(t *testing.T) {
 	if err := rt.Wait(); !errors.Is(err, dagmpi.ErrClosed) {
 		t.Errorf("Wait after Close: %v", err)
 	}
+}
+
+// TestWatchdogFromEnv sets the watchdog with SPMD_WATCHDOG instead of an
+// option, and checks that a bad value is refused by name.
+func TestWatchdogFromEnv(t *testing.T) {
+	checkNoLeak(t)
+	t.Setenv(dagmpi.EnvWatchdog, "200ms")
+	release := make(chan struct{})
+	defer close(release)
+	errs := failJob(t, nil, func(rt *dagmpi.Runtime) error {
+		a, err := newF64(rt, 2, 1, 0)
+		if err != nil {
+			return err
+		}
+		if err := rt.Submit(func(t *dagmpi.Task) error {
+			<-release
+			return nil
+		}, a.ReadWrite(), dagmpi.Name("stuck")); err != nil {
+			return err
+		}
+		err = rt.Wait()
+		if rt.Rank() == 1 {
+			go func() {
+				time.Sleep(50 * time.Millisecond)
+				release <- struct{}{}
+			}()
+		}
+		return err
+	})
+	if !errors.Is(errs[1], dagmpi.ErrNoProgress) {
+		t.Errorf("rank 1: %v does not wrap ErrNoProgress", errs[1])
+	}
+
+	t.Setenv(dagmpi.EnvWatchdog, "soon")
+	w, err := inproc.NewWorld(inproc.Config{Ranks: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = dagmpi.New(w.Transports()[0])
+	if err == nil || !strings.Contains(err.Error(), `SPMD_WATCHDOG="soon"`) {
+		t.Errorf("bad SPMD_WATCHDOG: got %v", err)
+	}
+	w.Transports()[0].Close()
 }

@@ -6,6 +6,11 @@ import (
 	"time"
 )
 
+// EnvWatchdog names the environment variable that sets the watchdog of
+// every Runtime that does not set one with WithWatchdog (a Go duration such
+// as "10m"), so that a batch job can bound a hang without a code change.
+const EnvWatchdog = "SPMD_WATCHDOG"
+
 type config struct {
 	workers      int
 	watchdog     time.Duration
@@ -55,7 +60,9 @@ func WithWorkers(n int) Option {
 }
 
 // WithWatchdog ends the job when this rank has work pending and nothing
-// (no task, no transfer) completes for d. Zero, the default, disables it.
+// (no task, no transfer) completes for d. Zero disables it; the default is
+// $SPMD_WATCHDOG (EnvWatchdog) when set, else zero. A task body that runs
+// longer than d with other work pending on its rank counts as no progress.
 func WithWatchdog(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {

@@ -3,6 +3,7 @@ package dagmpi
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,6 +97,13 @@ func New(tr Transport, opts ...Option) (*Runtime, error) {
 		return nil, errors.New(errNilTransport)
 	}
 	cfg := defaultConfig()
+	if v := os.Getenv(EnvWatchdog); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("dagmpi: New: %s=%q: want a non-negative Go duration such as 10m", EnvWatchdog, v)
+		}
+		cfg.watchdog = d
+	}
 	for _, o := range opts {
 		if o == nil {
 			continue
