@@ -25,11 +25,21 @@ type Flags struct {
 	Trace     string
 }
 
+// DefaultWatchdog is the examples' default -watchdog: $SPMD_WATCHDOG
+// (dagmpi.EnvWatchdog) when it holds a valid duration, else 5 minutes. (An
+// invalid value is reported by dagmpi.New.)
+func DefaultWatchdog() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(dagmpi.EnvWatchdog)); err == nil && d >= 0 {
+		return d
+	}
+	return 5 * time.Minute
+}
+
 // Register defines the common flags on fs.
 func Register(fs *flag.FlagSet) *Flags {
 	f := &Flags{}
 	fs.IntVar(&f.Workers, "workers", 0, "worker goroutines per rank (0: GOMAXPROCS)")
-	fs.DurationVar(&f.Watchdog, "watchdog", 5*time.Minute, "end the job with a report of what is pending when nothing progresses for this long (dagmpi.WithWatchdog; 0: never)")
+	fs.DurationVar(&f.Watchdog, "watchdog", DefaultWatchdog(), "end the job with a report of what is pending when nothing progresses for this long (dagmpi.WithWatchdog; 0: never; default $SPMD_WATCHDOG, else 5m)")
 	fs.StringVar(&f.Transport, "transport", "", "runtime transport: p2p, rma, collective or auto (default: $SPMD_TRANSPORT, else auto; see dagmpi/mux)")
 	fs.BoolVar(&f.JSON, "json", false, "print one JSON object on rank 0 instead of text")
 	fs.StringVar(&f.Trace, "trace", "", "write a Chrome/Perfetto trace per rank to PATH.<rank>.json")

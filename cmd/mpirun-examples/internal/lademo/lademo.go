@@ -23,6 +23,7 @@ import (
 
 	"github.com/spmd-go/spmd/blockcyclic"
 	"github.com/spmd-go/spmd/blockcyclic/kernels"
+	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/exrun"
 	"github.com/spmd-go/spmd/dagmpi"
 	"github.com/spmd-go/spmd/dagmpi/mux"
 	"github.com/spmd-go/spmd/mpi"
@@ -137,7 +138,7 @@ func Main(routine string, defN, defNB int, body func(*Env) (*Result, error)) {
 	flag.IntVar(&f.ScaNB, "scalapack-nb", 0, "ScaLAPACK block size (0: -nb)")
 	flag.IntVar(&f.Workers, "workers", 0, "worker goroutines per rank (0: GOMAXPROCS, the cores this rank may use)")
 	flag.BoolVar(&f.Pruned, "pruned", false, "each rank submits only the tasks it takes part in (dagmpi.WithPruned; not with -transport collective)")
-	flag.DurationVar(&f.Watchdog, "watchdog", 5*time.Minute, "end the job with a report of what is pending when nothing progresses for this long (dagmpi.WithWatchdog; 0: never)")
+	flag.DurationVar(&f.Watchdog, "watchdog", exrun.DefaultWatchdog(), "end the job with a report of what is pending when nothing progresses for this long (dagmpi.WithWatchdog; 0: never; default $SPMD_WATCHDOG, else 5m)")
 	flag.DurationVar(&f.Spin, "spin", 500*time.Microsecond, "progress goroutine's hot polling after a completion (dagmpi.WithSpin)")
 	flag.DurationVar(&f.Poll, "poll", time.Millisecond, "progress goroutine's sleep between polls once it dozes (dagmpi.WithPollInterval)")
 	flag.BoolVar(&f.Check, "check", true, "compute the scaled residual")
