@@ -25,6 +25,7 @@ type config struct {
 	ownTransport bool
 	pruned       bool
 	tree         bool
+	lockThread   bool
 	obs          Observer
 	graph        *Graph
 }
@@ -185,6 +186,19 @@ func WithTagBound(n int) Option {
 // WithOwnedTransport makes Close close the Transport.
 func WithOwnedTransport() Option {
 	return func(c *config) error { c.ownTransport = true; return nil }
+}
+
+// WithLockedThread locks the progress goroutine, which makes every call
+// into the Transport (so every MPI call of the runtime), to one OS thread
+// for the Runtime's life (runtime.LockOSThread): for MPI libraries or
+// network layers that keep per-thread state and want one thread to drive
+// them. It does not make MPI_THREAD_FUNNELED enough (that thread is not the
+// process's main thread); the transport's thread-level check still
+// applies. Off by default: a locked goroutine's yields become hand-offs
+// between OS threads (bench/results/dag.md measures the chain latency with
+// and without it).
+func WithLockedThread() Option {
+	return func(c *config) error { c.lockThread = true; return nil }
 }
 
 // WithPruned declares that ranks submit pruned streams (see

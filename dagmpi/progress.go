@@ -3,6 +3,7 @@ package dagmpi
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -38,6 +39,10 @@ type pump struct {
 func (rt *Runtime) progress() {
 	defer rt.wg.Done()
 	defer close(rt.progEnd)
+	if rt.cfg.lockThread {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
 	p := &pump{
 		rt:      rt,
 		sendLow: make([]uint64, rt.size),

@@ -58,6 +58,7 @@ type config struct {
 	spin      time.Duration
 	inline    time.Duration
 	recvs     int
+	locked    bool
 	cpuprof   string
 }
 
@@ -102,6 +103,7 @@ func main() {
 	flag.StringVar(&c.cpuprof, "cpuprofile", "", "write a CPU profile of rank 0 (mpi) or of the process (inproc) to this file")
 	flag.IntVar(&c.recvs, "recvs", 32, "receives posted at once (dagmpi.WithMaxRecvsPosted)")
 	flag.DurationVar(&c.inline, "inline", 50*time.Microsecond, "longest body run inline on the progress goroutine before inline runs pause; 0: never (dagmpi.WithInline)")
+	flag.BoolVar(&c.locked, "locked", false, "lock the progress goroutine to one OS thread (dagmpi.WithLockedThread)")
 	flag.DurationVar(&c.spin, "spin", 500*time.Microsecond, "progress spin before sleeping (dagmpi.WithSpin)")
 	flag.Parse()
 	if err := run(c); err != nil {
@@ -247,6 +249,9 @@ func runMPI(c config) error {
 func measure(c config, tr dagmpi.Transport) (rankResult, error) {
 	opts := []dagmpi.Option{dagmpi.WithWorkers(c.workers), dagmpi.WithWatchdog(time.Minute), dagmpi.WithSpin(c.spin), dagmpi.WithMaxRecvsPosted(c.recvs),
 		dagmpi.WithInline(c.inline)}
+	if c.locked {
+		opts = append(opts, dagmpi.WithLockedThread())
+	}
 	if c.transport == "collective" {
 		opts = append(opts, dagmpi.WithBroadcastTree())
 	}
