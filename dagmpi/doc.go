@@ -93,8 +93,10 @@
 // runs out of work, or a task that queues a transfer, wakes it at once.
 // Idle workers spin 20µs, then park on a condition variable.
 //
-// The progress goroutine is not locked to an OS thread: an MPI transport
-// needs MPI_THREAD_SERIALIZED or MULTIPLE (package p2p checks this).
+// The progress goroutine is not locked to an OS thread unless
+// WithLockedThread asks for it (for libraries that keep per-thread state);
+// either way an MPI transport needs MPI_THREAD_SERIALIZED or MULTIPLE
+// (package p2p checks this), since that thread is not the main thread.
 //
 // # Invariants
 //
