@@ -31,7 +31,7 @@ func prunedOut(w tileRef, rs ...tileRef) (bool, error) {
 	if w.m.involved(owner, from...) {
 		return false, nil
 	}
-	return true, w.m.Tile(w.i, w.j).ProducedOn(owner)
+	return true, w.m.producedOn(w.i, w.j, owner)
 }
 
 // submitTile submits body as a task that read-writes tile w and reads

@@ -29,14 +29,16 @@ type Matrix struct {
 	mb, nb int
 	mt, nt int
 	dist   Distribution
-	tiles  []*dagmpi.Data[float64] // tile (i, j) at i + j*mt
+	tiles  []*dagmpi.Data[float64]  // tile (i, j) at i + j*mt, made eagerly
+	set    *dagmpi.DataSet[float64] // or made on first use (pruned Runtimes)
 }
 
 // NewMatrix creates an m x n matrix of zeros cut into mb x nb tiles, each on
 // the rank dist gives it. It is called on every rank with the same
 // arguments. It returns an error if a size is negative, a block size is less
 // than one, or dist deals tiles to a different number of ranks than the
-// Runtime has.
+// Runtime has. On a pruned Runtime (dagmpi.WithPruned) it costs O(1): each
+// tile's handle is made when this rank first uses it (see MakeLocal).
 func NewMatrix(rt *dagmpi.Runtime, m, n, mb, nb int, dist Distribution) (*Matrix, error) {
 	return newMatrix(rt, m, n, mb, nb, dist, nil)
 }
@@ -44,7 +46,9 @@ func NewMatrix(rt *dagmpi.Runtime, m, n, mb, nb int, dist Distribution) (*Matrix
 // NewMatrixFunc creates an m x n matrix whose element (i, j) (0-based,
 // global) is f(i, j). Each rank calls f only for the elements of its own
 // tiles, so a large matrix is generated without communication. f must give
-// the same value on every rank and be safe to call from one goroutine.
+// the same value on every rank and be safe to call from one goroutine. On a
+// pruned Runtime f runs when a tile is first used (MakeLocal forces it), so
+// it must not depend on state that changes after NewMatrixFunc returns.
 func NewMatrixFunc(rt *dagmpi.Runtime, m, n, mb, nb int, dist Distribution, f func(i, j int) float64) (*Matrix, error) {
 	if f == nil {
 		return nil, fmt.Errorf("blockcyclic: NewMatrixFunc: nil element function")
@@ -76,6 +80,33 @@ func newMatrix(rt *dagmpi.Runtime, m, n, mb, nb int, dist Distribution, f func(i
 		return nil, err
 	}
 	a := &Matrix{rt: rt, m: m, n: n, mb: mb, nb: nb, mt: ceilDiv(m, mb), nt: ceilDiv(n, nb), dist: dist}
+	fill := func(i, j int, tile []float64) {
+		if f == nil {
+			return
+		}
+		r, c := a.TileDims(i, j)
+		for jj := 0; jj < c; jj++ {
+			for ii := 0; ii < r; ii++ {
+				tile[ii+jj*r] = f(i*mb+ii, j*nb+jj)
+			}
+		}
+	}
+	if rt.Pruned() {
+		// Each rank touches only the tiles of its tasks: make a tile's
+		// handle when it is first used, so that building the matrix costs
+		// O(1) and a rank pays only for its own tiles and their
+		// neighbours.
+		set, err := dagmpi.NewDataSet(rt, a.mt*a.nt, func(k int) (int, int) {
+			i, j := k%a.mt, k/a.mt
+			r, c := a.TileDims(i, j)
+			return r * c, dist.Owner(i, j)
+		}, func(k int, tile []float64) { fill(k%a.mt, k/a.mt, tile) })
+		if err != nil {
+			return nil, fmt.Errorf("blockcyclic: %w", err)
+		}
+		a.set = set
+		return a, nil
+	}
 	a.tiles = make([]*dagmpi.Data[float64], a.mt*a.nt)
 	me := rt.Rank()
 	var buf []float64
@@ -89,11 +120,7 @@ func newMatrix(rt *dagmpi.Runtime, m, n, mb, nb int, dist Distribution, f func(i
 					buf = make([]float64, r*c)
 				}
 				init = buf[:r*c]
-				for jj := 0; jj < c; jj++ {
-					for ii := 0; ii < r; ii++ {
-						init[ii+jj*r] = f(i*mb+ii, j*nb+jj)
-					}
-				}
+				fill(i, j, init)
 			}
 			d, err := dagmpi.NewData(rt, r*c, owner, init)
 			if err != nil {
@@ -103,6 +130,34 @@ func newMatrix(rt *dagmpi.Runtime, m, n, mb, nb int, dist Distribution, f func(i
 		}
 	}
 	return a, nil
+}
+
+// MakeLocal makes the handles of the tiles this rank owns now (with their
+// contents, for NewMatrixFunc), which a matrix on a pruned Runtime otherwise
+// makes on first use; a program that times a routine calls it first, so
+// that the generation of its tiles is not counted. It does nothing on a
+// Runtime that is not pruned, whose tiles are all made by NewMatrix.
+func (a *Matrix) MakeLocal() {
+	if a.set == nil {
+		return
+	}
+	me := a.rt.Rank()
+	for j := 0; j < a.nt; j++ {
+		for i := 0; i < a.mt; i++ {
+			if a.dist.Owner(i, j) == me {
+				a.set.At(i + j*a.mt)
+			}
+		}
+	}
+}
+
+// TilesMade returns how many tile handles this rank holds: all of them on
+// a Runtime that is not pruned, the ones it has used so far on a pruned one.
+func (a *Matrix) TilesMade() int {
+	if a.set == nil {
+		return len(a.tiles)
+	}
+	return a.set.Made()
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
@@ -133,7 +188,20 @@ func (a *Matrix) Tile(i, j int) *dagmpi.Data[float64] {
 	if i < 0 || i >= a.mt || j < 0 || j >= a.nt {
 		panic(fmt.Sprintf("blockcyclic: tile (%d, %d) outside a %d x %d tile grid", i, j, a.mt, a.nt))
 	}
+	if a.set != nil {
+		return a.set.At(i + j*a.mt)
+	}
 	return a.tiles[i+j*a.mt]
+}
+
+// producedOn declares that tasks this rank left out wrote tile (i, j) on
+// rank (dagmpi.Data.ProducedOn), without making the tile's handle when this
+// rank has not used it.
+func (a *Matrix) producedOn(i, j, rank int) error {
+	if a.set != nil {
+		return a.set.ProducedOn(i+j*a.mt, rank)
+	}
+	return a.Tile(i, j).ProducedOn(rank)
 }
 
 // TileDims returns the size of tile (i, j): mb x nb except in the last tile
@@ -460,7 +528,7 @@ func (a *Matrix) eachTileOnOwner(writes bool, f func(i, j, li, lj int) error) er
 				li, lj := a.dist.LocalBlock(i, j)
 				err = f(i, j, li, lj)
 			} else if writes {
-				err = a.Tile(i, j).ProducedOn(owner)
+				err = a.producedOn(i, j, owner)
 			}
 			if err != nil {
 				return fmt.Errorf("blockcyclic: tile (%d, %d): %w", i, j, err)

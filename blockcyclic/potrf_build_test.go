@@ -18,9 +18,10 @@ import (
 // one rank (rank 0, which owns the first panel) among P = 1 ... 1024 on a
 // sqrt(P) x sqrt(P) grid: only that rank submits, nothing else runs, and
 // the tiles hold one element so that only the graph costs. ns/op is the
-// build time, B/op the bytes allocated during the build, tasks/op the tasks
-// this rank submitted, heap-B/op the heap still in use after the build (the
-// graph's pending tasks, after a GC).
+// build time (NewMatrix and the submission), B/op the bytes allocated
+// during the build, tasks/op the tasks this rank submitted, tiles/op the
+// tile handles it made, heap-B/op the heap still in use after the build
+// (tile handles and the graph's pending tasks, after a GC).
 //
 //	go test ./blockcyclic -run '^$' -bench PotrfBuild -benchtime 1x
 func BenchmarkPotrfBuild(b *testing.B) {
@@ -28,7 +29,7 @@ func BenchmarkPotrfBuild(b *testing.B) {
 	for _, p := range []int{1, 4, 16, 64, 256, 1024} {
 		b.Run(fmt.Sprintf("P=%d", p), func(b *testing.B) {
 			q := int(math.Sqrt(float64(p)))
-			var tasks, heap float64
+			var tasks, heap, tiles float64
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
@@ -44,19 +45,20 @@ func BenchmarkPotrfBuild(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				a, err := NewMatrix(rt, nt, nt, 1, 1, d)
-				if err != nil {
-					b.Fatal(err)
-				}
 				var failed atomic.Int64
 				var m0, m1 runtime.MemStats
 				runtime.GC()
 				runtime.ReadMemStats(&m0)
 				b.StartTimer()
+				a, err := NewMatrix(rt, nt, nt, 1, 1, d)
+				if err != nil {
+					b.Fatal(err)
+				}
 				if err := submitPotrf(blas.Lower, a, &failed); err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()
+				tiles += float64(a.TilesMade())
 				runtime.GC()
 				runtime.ReadMemStats(&m1)
 				heap += float64(m1.HeapAlloc) - float64(m0.HeapAlloc)
@@ -66,6 +68,7 @@ func BenchmarkPotrfBuild(b *testing.B) {
 				// it cannot be closed.
 			}
 			b.ReportMetric(tasks/float64(b.N), "tasks/op")
+			b.ReportMetric(tiles/float64(b.N), "tiles/op")
 			b.ReportMetric(heap/float64(b.N), "heap-B/op")
 		})
 	}

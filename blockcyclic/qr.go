@@ -284,7 +284,7 @@ func submitQR(ws, outs, rs []tileRef, prio int, name string, body func(*dagmpi.T
 		}
 	} else {
 		for _, w := range append(ws[:len(ws):len(ws)], outs...) {
-			if err := w.m.Tile(w.i, w.j).ProducedOn(runner); err != nil {
+			if err := w.m.producedOn(w.i, w.j, runner); err != nil {
 				return err
 			}
 		}

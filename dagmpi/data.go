@@ -3,6 +3,8 @@ package dagmpi
 import (
 	"fmt"
 	"reflect"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -90,27 +92,172 @@ func NewData[T any](rt *Runtime, n, home int, init []T) (*Data[T], error) {
 			return nil, fmt.Errorf("dagmpi: NewData: init has %d elements, want %d", len(init), n)
 		}
 	}
-	size := int(unsafe.Sizeof(zero))
+	var fill func([]T)
+	if init != nil {
+		fill = func(buf []T) { copy(buf, init) }
+	}
+	h := newHandle(rt, rt.ndata, n, home, fill)
+	rt.ndata++
+	rt.hash = mix(rt.hash, uint64(n)<<32^uint64(home)<<8^0xda7a)
+	return &Data[T]{h: h}, nil
+}
+
+// newHandle makes the handle with the given id; on the home rank it
+// allocates version 0 and lets fill (nil: zeros) write it.
+func newHandle[T any](rt *Runtime, id, n, home int, fill func([]T)) *handle {
+	var zero T
 	h := &handle{
 		rt:    rt,
-		id:    rt.ndata,
+		id:    id,
 		n:     n,
-		bytes: n * size,
+		bytes: n * int(unsafe.Sizeof(zero)),
 		home:  home,
 		loc:   home,
 		alloc: func() []byte { return bytesOf(make([]T, n)) },
 	}
-	rt.ndata++
-	rt.hash = mix(rt.hash, uint64(n)<<32^uint64(home)<<8^0xda7a)
 	if rt.me == home {
 		buf := make([]T, n)
-		copy(buf, init)
+		if fill != nil {
+			fill(buf)
+		}
 		h.rep = &replica{h: h, buf: bytesOf(buf), attached: true}
 	}
 	if g := rt.cfg.graph; g != nil {
 		g.addData(h.id, home)
 	}
-	return &Data[T]{h: h}, nil
+	return h
+}
+
+// DataSet is count handles of T created on first use: NewDataSet reserves
+// their identities at once, in O(1) on every rank, and At(k) makes handle k
+// when a rank first needs it. A rank that submits only the tasks it takes
+// part in (WithPruned) thus never pays for the handles it does not touch,
+// as a structured generator over a large tiled matrix needs on many ranks.
+// Handle k is the same on every rank as if NewData had been called count
+// times, with the length and home that spec gives.
+type DataSet[T any] struct {
+	rt    *Runtime
+	base  int
+	spec  func(k int) (n, home int)
+	fill  func(k int, buf []T)
+	items []atomic.Pointer[Data[T]]
+	mu    sync.Mutex
+	moved map[int]int // handles not made yet whose newest version is not at home: where it is
+}
+
+// NewDataSet creates a set of count handles: handle k has spec(k)'s length
+// and home rank, and on its home rank fill(k, buf) (nil: zeros) writes
+// version 0 when the handle is made. Every rank calls it in the same order
+// with the same count, and spec must give every rank the same answers.
+// spec and fill must be deterministic and may run at any later time, once
+// per handle; fill only on the home rank.
+func NewDataSet[T any](rt *Runtime, count int, spec func(k int) (n, home int), fill func(k int, buf []T)) (*DataSet[T], error) {
+	if rt == nil {
+		panic(errNilRuntime)
+	}
+	if rt.closed {
+		return nil, ErrClosed
+	}
+	var zero T
+	if err := checkPlain(reflect.TypeOf(zero)); err != nil {
+		return nil, fmt.Errorf("dagmpi: NewDataSet[%T]: %v", zero, err)
+	}
+	if count < 0 {
+		return nil, fmt.Errorf("dagmpi: NewDataSet: negative count %d", count)
+	}
+	if spec == nil {
+		return nil, fmt.Errorf("dagmpi: NewDataSet: nil spec")
+	}
+	s := &DataSet[T]{rt: rt, base: rt.ndata, spec: spec, fill: fill, items: make([]atomic.Pointer[Data[T]], count)}
+	rt.ndata += count
+	rt.hash = mix(rt.hash, uint64(count)<<8^0xda7a5e7)
+	return s, nil
+}
+
+// Len returns the number of handles in the set.
+func (s *DataSet[T]) Len() int { return len(s.items) }
+
+// Made returns how many handles of the set this rank has made so far.
+func (s *DataSet[T]) Made() int {
+	n := 0
+	for i := range s.items {
+		if s.items[i].Load() != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// At returns handle k, making it on first use. It panics if k is outside
+// the set or spec(k) gives a negative length or a home outside the ranks.
+// It is safe for concurrent use.
+func (s *DataSet[T]) At(k int) *Data[T] {
+	if k < 0 || k >= len(s.items) {
+		panic(fmt.Sprintf("dagmpi: DataSet.At(%d) outside a set of %d", k, len(s.items)))
+	}
+	if d := s.items[k].Load(); d != nil {
+		return d
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d := s.items[k].Load(); d != nil {
+		return d
+	}
+	n, home := s.spec(k)
+	if n < 0 || home < 0 || home >= s.rt.size {
+		panic(fmt.Sprintf("dagmpi: DataSet.At(%d): spec gives length %d and home rank %d (ranks 0..%d)", k, n, home, s.rt.size-1))
+	}
+	var fill func([]T)
+	if s.fill != nil {
+		fill = func(buf []T) { s.fill(k, buf) }
+	}
+	d := &Data[T]{h: newHandle(s.rt, s.base+k, n, home, fill)}
+	if loc, ok := s.moved[k]; ok {
+		// Tasks this rank never saw wrote it elsewhere (ProducedOn); it
+		// held no replica, so the location is all there is to carry.
+		d.h.loc = loc
+		delete(s.moved, k)
+	}
+	s.items[k].Store(d)
+	return d
+}
+
+// ProducedOn is Data.ProducedOn for handle k, without making the handle
+// when this rank has not used it yet: a pruned generator declares every
+// version it leaves out, and most of those are of handles this rank never
+// touches. Such a handle only records where its newest version is, and
+// only when that is not its home rank.
+func (s *DataSet[T]) ProducedOn(k, rank int) error {
+	if k < 0 || k >= len(s.items) {
+		return fmt.Errorf("dagmpi: DataSet.ProducedOn(%d, %d): outside a set of %d", k, rank, len(s.items))
+	}
+	if d := s.items[k].Load(); d != nil {
+		return d.ProducedOn(rank)
+	}
+	rt := s.rt
+	if rt.closed {
+		return ErrClosed
+	}
+	if rank < 0 || rank >= rt.size {
+		return fmt.Errorf("dagmpi: ProducedOn(%d): rank outside [0, %d)", rank, rt.size)
+	}
+	if rank == rt.me {
+		return fmt.Errorf("dagmpi: ProducedOn(%d): this rank runs the tasks that write there, so it must submit them", rank)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d := s.items[k].Load(); d != nil {
+		return d.ProducedOn(rank)
+	}
+	if _, home := s.spec(k); rank == home {
+		delete(s.moved, k)
+	} else {
+		if s.moved == nil {
+			s.moved = make(map[int]int)
+		}
+		s.moved[k] = rank
+	}
+	return nil
 }
 
 func bytesOf[T any](s []T) []byte {

@@ -78,14 +78,17 @@ func run(e *lademo.Env, algo string, R int) (*lademo.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.MakeLocal() // pruned: make the owned tiles (and their contents) before timing
 	b, err := bc.NewMatrixFunc(rt, N, N, NB, NB, dist, fb)
 	if err != nil {
 		return nil, err
 	}
+	b.MakeLocal() // pruned: make the owned tiles (and their contents) before timing
 	c, err := bc.NewMatrixFunc(rt, N, N, NB, NB, dist, fc)
 	if err != nil {
 		return nil, err
 	}
+	c.MakeLocal() // pruned: make the owned tiles (and their contents) before timing
 	x := make([]float64, N)
 	for i := range x {
 		x[i] = 1 + float64(i%7)/7

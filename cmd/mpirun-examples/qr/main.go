@@ -87,6 +87,7 @@ func run(e *lademo.Env, algoName string, ib int, treeName string, checkQ bool) (
 	if err != nil {
 		return nil, err
 	}
+	a.MakeLocal() // pruned: make the owned tiles (and their contents) before timing
 	nn := float64(n)
 	res := &lademo.Result{Routine: "geqrf", Flops: 4.0 / 3 * nn * nn * nn}
 	var fac *bc.QRFactors
@@ -143,6 +144,7 @@ func runPDGEQRF(e *lademo.Env, n, nb int, res *lademo.Result) error {
 	if err != nil {
 		return err
 	}
+	a.MakeLocal() // pruned: make the owned tiles (and their contents) before timing
 	loc, lld, err := a.Local(nil, 0)
 	if err != nil {
 		return err

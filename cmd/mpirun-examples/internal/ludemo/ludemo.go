@@ -66,6 +66,7 @@ func Run(e *lademo.Env, cfg Config) (*lademo.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.MakeLocal() // pruned: make the owned tiles (and their contents) before timing
 	amax, err := bc.MaxAbs(a, blas.All)
 	if err != nil {
 		return nil, err
@@ -75,6 +76,7 @@ func Run(e *lademo.Env, cfg Config) (*lademo.Result, error) {
 		if b, err = bc.NewMatrixFunc(e.RT, n, nrhs, nb, nb, e.Dist, rhs); err != nil {
 			return nil, err
 		}
+		b.MakeLocal() // pruned: make the owned tiles (and their contents) before timing
 	}
 	if err := e.RT.Wait(); err != nil {
 		return nil, err
@@ -161,10 +163,12 @@ func runScaLAPACK(e *lademo.Env, cfg Config, nb int, gen func(i, j int) float64,
 	if err != nil {
 		return 0, 0, 0, err
 	}
+	a.MakeLocal() // pruned: make the owned tiles (and their contents) before timing
 	b, err := bc.NewMatrixFunc(e.RT, n, nrhs, nb, nb, e.Dist, rhs)
 	if err != nil {
 		return 0, 0, 0, err
 	}
+	b.MakeLocal() // pruned: make the owned tiles (and their contents) before timing
 	la, lda, err := a.Local(nil, 0)
 	if err != nil {
 		return 0, 0, 0, err
