@@ -13,11 +13,12 @@ package main
 #cgo mpich pkg-config: mpich
 #include <mpi.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 enum { REF_TAG_DATA = 1, REF_TAG_ACK = 2 };
 
 // Collective operations; the order matches the coll* constants in coll.go.
-enum { REF_BARRIER, REF_BCAST, REF_ALLREDUCE, REF_REDUCE, REF_ALLGATHER, REF_ALLTOALL };
+enum { REF_BARRIER, REF_BCAST, REF_ALLREDUCE, REF_REDUCE, REF_ALLGATHER, REF_ALLTOALL, REF_ALLTOALLV };
 
 // ref_latency runs the ping-pong between ranks 0 and 1 and returns the
 // seconds spent in the timed iterations on this rank (-1 on an MPI error).
@@ -71,11 +72,22 @@ static double ref_bw(int rank, int bidir, void *s, void *r, void *ack, int size,
 // ref_coll times each call of collective op separately, sums the timed
 // iterations and returns that sum in seconds (-1 on an MPI error). size is
 // the bytes per rank: the whole message of Bcast, Allreduce and Reduce, the
-// block per rank of Allgather and Alltoall. Reductions are MPI_SUM over
+// block per rank of Allgather and Alltoall, and to each rank in Alltoallv
+// (equal counts, packed blocks; the count and displacement arrays are made
+// before the loop, as vcounts does in Go). Reductions are MPI_SUM over
 // MPI_INT8_T. Every iteration but those of the barrier test ends with an
 // untimed barrier, as in the OSU collective tests.
 static double ref_coll(int op, void *s, void *r, int size, int iters, int skip) {
 	double timer = 0;
+	int np;
+	if (MPI_Comm_size(MPI_COMM_WORLD, &np) != MPI_SUCCESS) return -1;
+	int *counts = malloc(2 * (size_t)np * sizeof(int));
+	if (counts == NULL) return -1;
+	int *displs = counts + np;
+	for (int j = 0; j < np; j++) {
+		counts[j] = size;
+		displs[j] = j * size;
+	}
 	for (int i = 0; i < iters + skip; i++) {
 		int rc = MPI_SUCCESS;
 		double t0 = MPI_Wtime();
@@ -86,12 +98,20 @@ static double ref_coll(int op, void *s, void *r, int size, int iters, int skip) 
 		case REF_REDUCE: rc = MPI_Reduce(s, r, size, MPI_INT8_T, MPI_SUM, 0, MPI_COMM_WORLD); break;
 		case REF_ALLGATHER: rc = MPI_Allgather(s, size, MPI_BYTE, r, size, MPI_BYTE, MPI_COMM_WORLD); break;
 		case REF_ALLTOALL: rc = MPI_Alltoall(s, size, MPI_BYTE, r, size, MPI_BYTE, MPI_COMM_WORLD); break;
+		case REF_ALLTOALLV:
+			rc = MPI_Alltoallv(s, counts, displs, MPI_BYTE, r, counts, displs, MPI_BYTE, MPI_COMM_WORLD);
+			break;
 		}
 		double t1 = MPI_Wtime();
-		if (rc != MPI_SUCCESS) return -1;
+		if (rc != MPI_SUCCESS) timer = -1;
+		if (timer < 0) break;
 		if (i >= skip) timer += t1 - t0;
-		if (op != REF_BARRIER && MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS) return -1;
+		if (op != REF_BARRIER && MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS) {
+			timer = -1;
+			break;
+		}
 	}
+	free(counts);
 	return timer;
 }
 

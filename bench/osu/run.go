@@ -31,7 +31,8 @@ type row struct {
 	iters, skip  int
 	goRes, cRes  result
 	hasC, hasMin bool
-	algRes       []result // one per -algorithm when there are several
+	algRes       []result  // one per -algorithm when there are several
+	nb           *nbResult // nonblocking tests: averages over ranks, in us
 }
 
 // buffers are allocated once, for the largest size, and touched before any
@@ -44,7 +45,7 @@ type buffers struct {
 
 func newBuffers(t *test, o *options, np int) *buffers {
 	n := o.max
-	if t.op == collAllgather || t.op == collAlltoall {
+	if t.op == collAllgather || t.op == collAlltoall || t.op == collAlltoallv {
 		n *= np
 	}
 	b := &buffers{s: make([]byte, n), r: make([]byte, n), ack: make([]byte, 4), reqs: make([]mpi.Request, 2*o.window)}
@@ -87,6 +88,29 @@ func run(c *mpi.Comm, t *test, o *options, out io.Writer) error {
 		iters, skip := o.schedule(t, size)
 		rw := row{size: size, iters: iters, skip: skip, hasMin: t.class == coll || t.class == barrier}
 		rw.hasC = o.compareC
+		if t.nb {
+			var alg *algorithm
+			if len(o.algs) == 1 {
+				alg = &o.algs[0]
+			}
+			if err := mpi.Barrier(c); err != nil {
+				return err
+			}
+			res, err := goNonblocking(newNbPoster(c, b.x, t.op, alg, b.s, b.r, size), iters, skip)
+			if err != nil {
+				return err
+			}
+			if res, err = nbOverRanks(c, res); err != nil {
+				return err
+			}
+			rw.nb = &res
+			if p != nil {
+				if err := p.row(&rw); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		if len(o.algs) > 1 {
 			for i := range o.algs {
 				res, err := measure(c, t, o, b, &o.algs[i], size, iters, skip, false)
@@ -171,7 +195,7 @@ func measure(c *mpi.Comm, t *test, o *options, b *buffers, alg *algorithm, size,
 		if useC {
 			sec, err = cOneSided(rank, t.rop, buf, winSize, size, window, iters, skip)
 		} else {
-			sec, err = goOneSided(c, rank, t.rop, buf, winSize, size, window, iters, skip)
+			sec, err = goOneSided(c, rank, t.rop, o, buf, winSize, size, window, iters, skip)
 		}
 		if err != nil {
 			return result{}, err
