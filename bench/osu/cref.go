@@ -115,6 +115,74 @@ static double ref_coll(int op, void *s, void *r, int size, int iters, int skip) 
 	return timer;
 }
 
+// ref_post starts nonblocking collective op (REF_BCAST, REF_ALLREDUCE,
+// REF_REDUCE, REF_ALLGATHER or REF_ALLTOALL) on the buffers of ref_coll.
+static int ref_post(int op, void *s, void *r, int size, MPI_Request *req) {
+	switch (op) {
+	case REF_BCAST: return MPI_Ibcast(s, size, MPI_BYTE, 0, MPI_COMM_WORLD, req);
+	case REF_ALLREDUCE: return MPI_Iallreduce(s, r, size, MPI_INT8_T, MPI_SUM, MPI_COMM_WORLD, req);
+	case REF_REDUCE: return MPI_Ireduce(s, r, size, MPI_INT8_T, MPI_SUM, 0, MPI_COMM_WORLD, req);
+	case REF_ALLGATHER: return MPI_Iallgather(s, size, MPI_BYTE, r, size, MPI_BYTE, MPI_COMM_WORLD, req);
+	case REF_ALLTOALL: return MPI_Ialltoall(s, size, MPI_BYTE, r, size, MPI_BYTE, MPI_COMM_WORLD, req);
+	}
+	return MPI_ERR_OP;
+}
+
+static volatile double ref_sink;
+
+// ref_compute is dummyCompute: busy for about d seconds, calling MPI_Test
+// on req after each of ntests equal slices.
+static int ref_compute(double d, int ntests, MPI_Request *req) {
+	double start = MPI_Wtime(), x = ref_sink;
+	int flag;
+	for (int k = 1; k <= ntests; k++) {
+		double until = d * k / ntests;
+		while (MPI_Wtime() - start < until)
+			for (int j = 0; j < 64; j++) x = x * 0.999999 + 1;
+		if (MPI_Test(req, &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS) return -1;
+	}
+	ref_sink = x;
+	return 0;
+}
+
+// ref_nbc is the C twin of goNonblocking: the pure communication phase
+// (post, wait), a barrier, the phase of post, compute with ntests tests,
+// wait, a barrier. It stores this rank's averages per iteration in
+// out[0] (overall), out[1] (compute) and out[2] (pure communication), in
+// seconds, and returns 0 (-1 on an MPI error).
+static int ref_nbc(int op, void *s, void *r, int size, int iters, int skip, int ntests, double *out) {
+	MPI_Request req;
+	double timer = 0, overall = 0, compute = 0;
+	for (int i = 0; i < iters + skip; i++) {
+		double t0 = MPI_Wtime();
+		if (ref_post(op, s, r, size, &req) != MPI_SUCCESS) return -1;
+		if (MPI_Wait(&req, MPI_STATUS_IGNORE) != MPI_SUCCESS) return -1;
+		double t1 = MPI_Wtime();
+		if (i >= skip) timer += t1 - t0;
+	}
+	if (MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS) return -1;
+	double comm = timer / iters;
+	for (int i = 0; i < iters + skip; i++) {
+		double t0 = MPI_Wtime();
+		if (ref_post(op, s, r, size, &req) != MPI_SUCCESS) return -1;
+		double tc = MPI_Wtime();
+		if (ref_compute(comm, ntests, &req) != 0) return -1;
+		double tw = MPI_Wtime();
+		int rc = MPI_Wait(&req, MPI_STATUS_IGNORE);
+		double t1 = MPI_Wtime();
+		if (rc != MPI_SUCCESS) return -1;
+		if (i >= skip) {
+			overall += t1 - t0;
+			compute += tw - tc;
+		}
+	}
+	if (MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS) return -1;
+	out[0] = overall / iters;
+	out[1] = compute / iters;
+	out[2] = comm;
+	return 0;
+}
+
 // One-sided operations; the order matches the rma* constants in onesided.go.
 enum { REF_PUT, REF_GET, REF_ACC };
 
@@ -208,4 +276,14 @@ func cCollective(op collOp, s, r []byte, size, iters, skip int) (float64, error)
 func cOneSided(rank int, op rmaOp, buf []byte, winSize, size, window, iters, skip int) (float64, error) {
 	return cResult(C.ref_rma(C.int(rank), C.int(op), ptr(buf), C.int(winSize), C.int(size), C.int(window),
 		C.int(iters), C.int(skip)))
+}
+
+// cNonblocking is the C twin of goNonblocking for the mpi package's
+// nonblocking collectives (no -algorithm).
+func cNonblocking(op collOp, s, r []byte, size, iters, skip int) (nbResult, error) {
+	var out [3]C.double
+	if C.ref_nbc(C.int(op), ptr(s), ptr(r), C.int(size), C.int(iters), C.int(skip), nbcTests, &out[0]) != 0 {
+		return nbResult{}, errC
+	}
+	return nbResult{overall: float64(out[0]), compute: float64(out[1]), comm: float64(out[2])}, nil
 }

@@ -89,9 +89,13 @@
 // ("# spmd Go MPI Non-blocking Allreduce Latency Test"), "# Overall = Coll.
 // Init + Compute + MPI_Test + MPI_Wait", an empty line, the datatype, then
 // "# Size" and the columns Overall(us), Compute(us), Pure Comm.(us) and
-// Overlap(%). -json gives the overall time as value, and compute,
-// pure_comm and overlap. These tests have no C loop (-compare-c and -f
-// are refused).
+// Overlap(%). -compare-c runs ref_nbc, the C twin of the whole
+// measurement (MPI_I* on MPI_COMM_WORLD, the same dummy compute reading
+// MPI_Wtime, MPI_Test after each eighth), and adds three columns: C
+// Overall(us), C Overlap(%) and Go/C of the overall times (%20.3f); with
+// -algorithm the C loop is still MPI's own nonblocking collective. -json
+// gives the overall time as value, and compute, pure_comm and overlap
+// (c_value, ratio and c_overlap with -compare-c). -f is refused.
 //
 // Messages are bytes: []byte (MPI_BYTE) for data movement and []int8
 // (MPI_INT8_T) for reductions, because MPI_SUM is not defined on MPI_BYTE.
@@ -134,7 +138,9 @@
 //
 // # The C reference (-compare-c)
 //
-// cref.go holds, in its cgo preamble, a C twin of each Go loop: the same MPI
+// cref.go holds, in its cgo preamble, a C twin of each Go loop (for the
+// one-sided tests, of the default -w allocate -s flush only; other
+// combinations refuse -compare-c): the same MPI
 // calls in the same order on MPI_COMM_WORLD, the same buffers (the Go ones,
 // lent for the duration of the call), datatypes, tags and counts, every
 // return code checked, the clock read at the same points. For each size the

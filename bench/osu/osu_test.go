@@ -61,7 +61,7 @@ func TestParseArgsErrors(t *testing.T) {
 		{"ialltoall", "-algorithm", "direct"},
 		{"iallreduce", "-algorithm", "ring,native"},
 		{"iallreduce", "-f"},
-		{"ibcast", "-compare-c"},
+		{"ibcast", "-f", "-compare-c"},
 		{"put-latency", "-w", "shared"},
 		{"put-latency", "-s", "flush_all"},
 		{"get-bw", "-s", "pscw", "-compare-c"},
@@ -366,13 +366,20 @@ func TestOverlap(t *testing.T) {
 // title, OSU's definition of Overall, the datatype line, the five column
 // headers, then one row per size from first to last with four values:
 // three positive times and an overlap within [0, 100], overall at least
-// the compute time.
-func checkNonblocking(t *testing.T, out, title string, first, last int) {
+// the compute time. With compareC three columns follow: the C loop's
+// positive overall time, its overlap within [0, 100] and the positive
+// Go/C ratio (%20.3f).
+func checkNonblocking(t *testing.T, out, title string, compareC bool, first, last int) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	header := "# Size           Overall(us)         Compute(us)      Pure Comm.(us)          Overlap(%)"
+	cols := 4
+	if compareC {
+		header += "       C Overall(us)        C Overlap(%)                Go/C"
+		cols = 7
+	}
 	want := []string{"", "# spmd Go " + title, "# Overall = Coll. Init + Compute + MPI_Test + MPI_Wait", "",
-		"# Datatype: MPI_CHAR.",
-		"# Size           Overall(us)         Compute(us)      Pure Comm.(us)          Overlap(%)"}
+		"# Datatype: MPI_CHAR.", header}
 	if len(lines) < len(want) {
 		t.Fatalf("output too short:\n%s", out)
 	}
@@ -383,22 +390,29 @@ func checkNonblocking(t *testing.T, out, title string, first, last int) {
 	}
 	size := first
 	for _, l := range lines[len(want):] {
-		if len(l) != sizeWidth+4*fieldWidth {
-			t.Errorf("row %q has %d characters, want %d", l, len(l), sizeWidth+4*fieldWidth)
+		if len(l) != sizeWidth+cols*fieldWidth {
+			t.Errorf("row %q has %d characters, want %d", l, len(l), sizeWidth+cols*fieldWidth)
 			continue
 		}
 		if n, err := strconv.Atoi(strings.TrimSpace(l[:sizeWidth])); err != nil || n != size || l[0] == ' ' {
 			t.Errorf("row %q: size column %q, want %d left-aligned", l, l[:sizeWidth], size)
 		}
 		size *= 2
-		var v [4]float64
+		v := make([]float64, cols)
 		for c := range v {
 			f := l[sizeWidth+c*fieldWidth : sizeWidth+(c+1)*fieldWidth]
 			var err error
 			v[c], err = strconv.ParseFloat(strings.TrimSpace(f), 64)
-			if err != nil || f[0] != ' ' || len(f)-strings.IndexByte(f, '.')-1 != 2 {
-				t.Errorf("row %q: column %d %q is not a %%20.2f number", l, c, f)
+			decimals := 2
+			if c == 6 {
+				decimals = 3
 			}
+			if err != nil || f[0] != ' ' || len(f)-strings.IndexByte(f, '.')-1 != decimals {
+				t.Errorf("row %q: column %d %q is not a %%20.%df number", l, c, f, decimals)
+			}
+		}
+		if compareC && (v[4] <= 0 || v[5] < 0 || v[5] > 100 || v[6] <= 0) {
+			t.Errorf("row %q: C overall %v, C overlap %v, Go/C %v", l, v[4], v[5], v[6])
 		}
 		if v[0] <= 0 || v[1] <= 0 || v[2] <= 0 {
 			t.Errorf("row %q: times must be positive", l)
@@ -428,17 +442,20 @@ func TestMpirunNonblocking(t *testing.T) {
 		{2, []string{"iallgather", "-m", "4:16"}, "MPI Non-blocking Allgather Latency Test"},
 		{3, []string{"ialltoall", "-m", "4:16"}, "MPI Non-blocking Alltoall Latency Test"},
 		{2, []string{"iallreduce", "-m", "4:16", "-algorithm", "native"}, "MPI Non-blocking Allreduce Latency Test (algorithm: native)"},
+		{3, []string{"iallreduce", "-m", "1:8", "-compare-c"}, "MPI Non-blocking Allreduce Latency Test"},
+		{2, []string{"ialltoall", "-m", "4:8", "-compare-c", "-c-first"}, "MPI Non-blocking Alltoall Latency Test"},
 	} {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			out := mpirunOSU(t, bin, c.np, append(c.args, "-i", "20", "-x", "2")...)
 			first, last, _ := strings.Cut(c.args[2], ":")
 			f, _ := strconv.Atoi(first)
 			l, _ := strconv.Atoi(last)
-			checkNonblocking(t, out, c.title, f, l)
+			checkNonblocking(t, out, c.title, len(c.args) > 3 && c.args[3] == "-compare-c", f, l)
 		})
 	}
 	t.Run("json", func(t *testing.T) {
-		out := mpirunOSU(t, bin, 2, "ireduce", "-m", "8:16", "-i", "10", "-x", "1", "-algorithm", "rabenseifner", "-json")
+		out := mpirunOSU(t, bin, 2, "ireduce", "-m", "8:16", "-i", "10", "-x", "1", "-algorithm", "rabenseifner", "-json",
+			"-compare-c")
 		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 		if len(lines) != 2 {
 			t.Fatalf("%d lines, want 2:\n%s", len(lines), out)
@@ -449,13 +466,17 @@ func TestMpirunNonblocking(t *testing.T) {
 				Value, Compute            float64
 				PureComm                  float64 `json:"pure_comm"`
 				Overlap                   *float64
+				CValue                    float64  `json:"c_value"`
+				COverlap                  *float64 `json:"c_overlap"`
+				Ratio                     float64
 				Iterations, Warmup, Ranks int
 			}
 			if err := json.Unmarshal([]byte(l), &m); err != nil {
 				t.Fatalf("line %q: %v", l, err)
 			}
 			if m.Test != "ireduce" || m.Algorithm != "rabenseifner" || m.Value <= 0 || m.Compute <= 0 || m.PureComm <= 0 ||
-				m.Overlap == nil || *m.Overlap < 0 || *m.Overlap > 100 || m.Iterations != 10 || m.Warmup != 1 || m.Ranks != 2 {
+				m.Overlap == nil || *m.Overlap < 0 || *m.Overlap > 100 || m.Iterations != 10 || m.Warmup != 1 || m.Ranks != 2 ||
+				m.CValue <= 0 || m.Ratio <= 0 || m.COverlap == nil || *m.COverlap < 0 || *m.COverlap > 100 {
 				t.Errorf("line %q has wrong fields", l)
 			}
 		}

@@ -32,7 +32,7 @@ type row struct {
 	goRes, cRes  result
 	hasC, hasMin bool
 	algRes       []result  // one per -algorithm when there are several
-	nb           *nbResult // nonblocking tests: averages over ranks, in us
+	nb, nbC      *nbResult // nonblocking tests: averages over ranks, in us (Go, C)
 }
 
 // buffers are allocated once, for the largest size, and touched before any
@@ -93,17 +93,29 @@ func run(c *mpi.Comm, t *test, o *options, out io.Writer) error {
 			if len(o.algs) == 1 {
 				alg = &o.algs[0]
 			}
-			if err := mpi.Barrier(c); err != nil {
-				return err
+			for _, useC := range o.loops() {
+				if err := mpi.Barrier(c); err != nil {
+					return err
+				}
+				var res nbResult
+				var err error
+				if useC {
+					res, err = cNonblocking(t.op, b.s, b.r, size, iters, skip)
+				} else {
+					res, err = goNonblocking(newNbPoster(c, b.x, t.op, alg, b.s, b.r, size), iters, skip)
+				}
+				if err != nil {
+					return err
+				}
+				if res, err = nbOverRanks(c, res); err != nil {
+					return err
+				}
+				if useC {
+					rw.nbC = &res
+				} else {
+					rw.nb = &res
+				}
 			}
-			res, err := goNonblocking(newNbPoster(c, b.x, t.op, alg, b.s, b.r, size), iters, skip)
-			if err != nil {
-				return err
-			}
-			if res, err = nbOverRanks(c, res); err != nil {
-				return err
-			}
-			rw.nb = &res
 			if p != nil {
 				if err := p.row(&rw); err != nil {
 					return err
