@@ -158,7 +158,7 @@ func parseArgs(args []string, stderr io.Writer) (*test, *options, error) {
 	fs.BoolVar(&o.compareC, "compare-c", false, "also run the C reference loop for each size and print its value and the Go/C ratio")
 	fs.BoolVar(&o.cFirst, "c-first", false, "with -compare-c, run the C loop before the Go loop for each size")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per result row instead of the table")
-	algs := fs.String("algorithm", "", "bcast, allreduce, reduce: run the collective package's `ALG[,ALG...]` (binomial, chain, scatter-allgather, ring, recursive-doubling, rabenseifner, default, native = the MPI library's through package collective, mpi = the mpi package's blocking call); several give one column each")
+	algs := fs.String("algorithm", "", "bcast, allreduce, reduce, alltoall, alltoallv: run the collective package's `ALG[,ALG...]` (binomial, chain, scatter-allgather, ring, recursive-doubling, rabenseifner, direct, default, native = the MPI library's through package collective, mpi = the mpi package's blocking call); several give one column each; ibcast, iallreduce, ireduce take one")
 	win := fs.String("w", "allocate", "one-sided tests: window creation, `allocate` (MPI_Win_allocate), create (MPI_Win_create) or dynamic (MPI_Win_create_dynamic and MPI_Win_attach)")
 	sync := fs.String("s", "flush", "one-sided tests: synchronisation, `flush` (lock once, MPI_Win_flush per iteration), flush_local, lock (lock and unlock per iteration), lock_all, fence or pscw (post/start/complete/wait)")
 	thread := fs.String("thread", "funneled", "MPI thread level to ask for: `single`, funneled, serialized or multiple")
