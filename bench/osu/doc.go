@@ -56,8 +56,12 @@
 // MPI_Win_flush(1) per iteration), fence (every rank calls MPI_Win_fence
 // before the loop and after each iteration's operations) or pscw (per
 // iteration rank 1 posts and waits, rank 0 starts, issues and completes).
-// Every test takes every combination. In the passive modes rank 1 only
-// waits at a barrier. put: MPI_Put; get: MPI_Get; acc:
+// Under fence and pscw the latency tests are OSU's ping-pong instead: in
+// each iteration rank 0 operates on rank 1, then rank 1 on rank 0 (fence:
+// fence, rank 0's operation, fence, rank 1's, fence; pscw: each rank in
+// turn starts, operates and completes while the other posts and waits),
+// and the latency is half the iteration. Every test takes every
+// combination. In the passive modes rank 1 only waits at a barrier. put: MPI_Put; get: MPI_Get; acc:
 // MPI_Accumulate with MPI_SUM over int8. Latency is the time per
 // iteration; bandwidth is size*W bytes per iteration, 10^6 bytes per
 // second. Unlike OSU's bandwidth tests, the operations of a window all

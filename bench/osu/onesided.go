@@ -98,20 +98,26 @@ func (o *options) parseOneSided(t *test, win, sync string) error {
 //   - pscw: per iteration rank 1 posts to rank 0 and waits, rank 0 starts
 //     an epoch to rank 1, issues the operations and completes.
 //
+// With pingPong (the latency tests under fence and pscw, as in OSU) the
+// ranks take turns instead: rank 0 operates on rank 1, then rank 1 on rank
+// 0, in each iteration (see fenceLoop and pscwPingPong), and the time
+// covers both.
+//
 // In the passive modes rank 1 only waits at the barrier that follows; then
 // every rank frees the window. It returns the seconds of the timed
 // iterations (after skip warm-up ones) on rank 0, and 0 elsewhere. The C
 // twin of the default (allocate, flush) is ref_rma in cref.go.
-func goOneSided(c *mpi.Comm, rank int, op rmaOp, o *options, buf []byte, winSize, size, window, iters, skip int) (float64, error) {
+func goOneSided(c *mpi.Comm, rank int, op rmaOp, o *options, buf []byte, winSize, size, window, iters, skip int, pingPong bool) (float64, error) {
 	if op == rmaAcc {
 		// MPI_SUM is not defined on MPI_BYTE: accumulate over MPI_INT8_T.
-		return oneSided(c, rank, op, o, int8s(buf), winSize, size, window, iters, skip)
+		return oneSided(c, rank, op, o, int8s(buf), winSize, size, window, iters, skip, pingPong)
 	}
-	return oneSided(c, rank, op, o, buf, winSize, size, window, iters, skip)
+	return oneSided(c, rank, op, o, buf, winSize, size, window, iters, skip, pingPong)
 }
 
 // makeWindow makes the window of -w and returns it with the displacement
-// of rank 1's memory and, for a dynamic window, the buffer to detach.
+// of the peer's memory (rank 1's on rank 0 and rank 0's on rank 1) and,
+// for a dynamic window, the buffer to detach.
 func makeWindow[T byte | int8](c *mpi.Comm, kind winKind, winSize int) (*rma.Window[T], int, []T, error) {
 	switch kind {
 	case winCreate:
@@ -131,13 +137,13 @@ func makeWindow[T byte | int8](c *mpi.Comm, kind winKind, winSize int) (*rma.Win
 		if err := mpi.Allgather(c, []int64{int64(a)}, addrs); err != nil {
 			return nil, 0, nil, errors.Join(err, w.Detach(mem), w.Free())
 		}
-		return w, rma.At[T](rma.Addr(addrs[1]), 0), mem, nil
+		return w, rma.At[T](rma.Addr(addrs[1-c.Rank()]), 0), mem, nil
 	}
 	w, err := rma.Allocate[T](c, winSize)
 	return w, 0, nil, err
 }
 
-func oneSided[T byte | int8](c *mpi.Comm, rank int, op rmaOp, o *options, buf []T, winSize, size, window, iters, skip int) (float64, error) {
+func oneSided[T byte | int8](c *mpi.Comm, rank int, op rmaOp, o *options, buf []T, winSize, size, window, iters, skip int, pingPong bool) (float64, error) {
 	w, disp, mem, err := makeWindow[T](c, o.win, winSize)
 	if err != nil {
 		return 0, err
@@ -145,7 +151,9 @@ func oneSided[T byte | int8](c *mpi.Comm, rank int, op rmaOp, o *options, buf []
 	var sec float64
 	switch {
 	case o.sync == syncFence:
-		sec, err = fenceLoop(w, rank, op, buf[:size], disp, window, iters, skip)
+		sec, err = fenceLoop(w, rank, op, buf[:size], disp, window, iters, skip, pingPong)
+	case o.sync == syncPSCW && pingPong:
+		sec, err = pscwPingPong(w, rank, op, buf[:size], disp, iters, skip)
 	case o.sync == syncPSCW && rank == 1:
 		err = targetPSCW(w, iters+skip)
 	case rank == 0:
@@ -165,17 +173,17 @@ func oneSided[T byte | int8](c *mpi.Comm, rank int, op rmaOp, o *options, buf []
 	return sec, err
 }
 
-// issue issues rank 0's window operations of one iteration.
-func issue[T byte | int8](w *rma.Window[T], op rmaOp, buf []T, disp, window int) error {
+// issue issues the window operations of one iteration to rank target.
+func issue[T byte | int8](w *rma.Window[T], op rmaOp, buf []T, target, disp, window int) error {
 	for j := 0; j < window; j++ {
 		var err error
 		switch op {
 		case rmaPut:
-			err = w.Put(buf, 1, disp)
+			err = w.Put(buf, target, disp)
 		case rmaGet:
-			err = w.Get(buf, 1, disp)
+			err = w.Get(buf, target, disp)
 		case rmaAcc:
-			err = w.Accumulate(buf, 1, disp, mpi.Sum)
+			err = w.Accumulate(buf, target, disp, mpi.Sum)
 		}
 		if err != nil {
 			return err
@@ -210,7 +218,7 @@ func originLoop[T byte | int8](w *rma.Window[T], op rmaOp, sync syncKind, buf []
 			err = w.Start(target)
 		}
 		if err == nil {
-			err = issue(w, op, buf, disp, window)
+			err = issue(w, op, buf, 1, disp, window)
 		}
 		if err == nil {
 			switch sync {
@@ -253,23 +261,89 @@ func targetPSCW[T byte | int8](w *rma.Window[T], n int) error {
 	return nil
 }
 
-// fenceLoop is goOneSided with fence, on every rank; rank 0 issues the
+// fenceLoop is goOneSided with fence, on every rank. For the bandwidth
+// tests every rank calls MPI_Win_fence once before the loop and once per
+// iteration, after rank 0's operations. For the latency tests (pingPong)
+// each iteration is OSU's: fence, rank 0's operation on rank 1, fence,
+// rank 1's operation on rank 0, fence; rank 0's time then covers two
 // operations.
-func fenceLoop[T byte | int8](w *rma.Window[T], rank int, op rmaOp, buf []T, disp, window, iters, skip int) (float64, error) {
-	if err := w.Fence(); err != nil {
-		return 0, err
+func fenceLoop[T byte | int8](w *rma.Window[T], rank int, op rmaOp, buf []T, disp, window, iters, skip int, pingPong bool) (float64, error) {
+	if !pingPong {
+		if err := w.Fence(); err != nil {
+			return 0, err
+		}
 	}
 	var t0 time.Time
 	for i := 0; i < iters+skip; i++ {
 		if i == skip {
 			t0 = time.Now()
 		}
+		if pingPong {
+			if err := w.Fence(); err != nil {
+				return 0, err
+			}
+		}
 		if rank == 0 {
-			if err := issue(w, op, buf, disp, window); err != nil {
+			if err := issue(w, op, buf, 1, disp, window); err != nil {
 				return 0, err
 			}
 		}
 		if err := w.Fence(); err != nil {
+			return 0, err
+		}
+		if !pingPong {
+			continue
+		}
+		if rank == 1 {
+			if err := issue(w, op, buf, 0, disp, window); err != nil {
+				return 0, err
+			}
+		}
+		if err := w.Fence(); err != nil {
+			return 0, err
+		}
+	}
+	if rank != 0 {
+		return 0, nil
+	}
+	return time.Since(t0).Seconds(), nil
+}
+
+// pscwPingPong is goOneSided with pscw for the latency tests, OSU's
+// exchange: per iteration rank 0 starts an epoch to rank 1, issues its
+// operation and completes, then exposes its window to rank 1 (post, wait);
+// rank 1 does the mirror image. Rank 0's time covers two operations.
+func pscwPingPong[T byte | int8](w *rma.Window[T], rank int, op rmaOp, buf []T, disp, iters, skip int) (float64, error) {
+	peer := []int{1 - rank}
+	access := func() error {
+		if err := w.Start(peer); err != nil {
+			return err
+		}
+		if err := issue(w, op, buf, peer[0], disp, 1); err != nil {
+			return err
+		}
+		return w.Complete()
+	}
+	expose := func() error {
+		if err := w.Post(peer); err != nil {
+			return err
+		}
+		return w.Wait()
+	}
+	var t0 time.Time
+	for i := 0; i < iters+skip; i++ {
+		if i == skip {
+			t0 = time.Now()
+		}
+		var err error
+		if rank == 0 {
+			if err = access(); err == nil {
+				err = expose()
+			}
+		} else if err = expose(); err == nil {
+			err = access()
+		}
+		if err != nil {
 			return 0, err
 		}
 	}

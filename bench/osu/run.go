@@ -196,7 +196,10 @@ func measure(c *mpi.Comm, t *test, o *options, b *buffers, alg *algorithm, size,
 		us := sec * 1e6 / float64(2*iters)
 		return result{avg: us, min: us, max: us}, nil
 	case t.class == onesided:
+		// The latency tests under fence and pscw are ping-pongs, as in
+		// OSU: the time then covers two operations.
 		window, buf := 1, b.s
+		pingPong := !t.rmaBW && (o.sync == syncFence || o.sync == syncPSCW)
 		if t.rmaBW {
 			window = o.window
 		}
@@ -207,7 +210,7 @@ func measure(c *mpi.Comm, t *test, o *options, b *buffers, alg *algorithm, size,
 		if useC {
 			sec, err = cOneSided(rank, t.rop, buf, winSize, size, window, iters, skip)
 		} else {
-			sec, err = goOneSided(c, rank, t.rop, o, buf, winSize, size, window, iters, skip)
+			sec, err = goOneSided(c, rank, t.rop, o, buf, winSize, size, window, iters, skip, pingPong)
 		}
 		if err != nil {
 			return result{}, err
@@ -217,6 +220,9 @@ func measure(c *mpi.Comm, t *test, o *options, b *buffers, alg *algorithm, size,
 			v = float64(size) * float64(iters) * float64(window) / 1e6 / sec
 		} else {
 			v = sec * 1e6 / float64(iters)
+			if pingPong {
+				v /= 2
+			}
 		}
 		return result{avg: v, min: v, max: v}, nil
 	case t.class == p2p:
