@@ -537,3 +537,32 @@ func TestMpirunAlltoallv(t *testing.T) {
 		}
 	})
 }
+
+// TestParseArgsMessages checks that the new options' errors name what was
+// wrong.
+func TestParseArgsMessages(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"put-latency", "-w", "shared"}, []string{`-w "shared"`, "allocate, create, dynamic"}},
+		{[]string{"put-bw", "-s", "flush_all"}, []string{`-s "flush_all"`, "flush, flush_local, lock, lock_all, fence, pscw"}},
+		{[]string{"get-bw", "-s", "pscw", "-compare-c"}, []string{"-compare-c", "-w allocate -s flush only", "-s pscw"}},
+		{[]string{"allreduce", "-w", "create"}, []string{"one-sided", "allreduce"}},
+		{[]string{"iallgather", "-algorithm", "native"}, []string{"-algorithm", "iallgather"}},
+		{[]string{"iallreduce", "-algorithm", "ring,native"}, []string{"iallreduce", "single -algorithm"}},
+		{[]string{"ireduce", "-f"}, []string{"-f", "ireduce"}},
+		{[]string{"alltoallv", "-algorithm", "ring"}, []string{"alltoallv", "native", "direct"}},
+	} {
+		_, _, err := parseArgs(c.args, &bytes.Buffer{})
+		if err == nil {
+			t.Errorf("parseArgs(%q) succeeded", c.args)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("parseArgs(%q): error %q does not say %q", c.args, err, w)
+			}
+		}
+	}
+}
