@@ -25,6 +25,8 @@ var algTests = map[collOp][]collective.Algorithm{
 	collBcast:     collective.BcastAlgorithms,
 	collAllreduce: collective.AllreduceAlgorithms,
 	collReduce:    collective.ReduceAlgorithms,
+	collAlltoall:  collective.AlltoallvAlgorithms,
+	collAlltoallv: collective.AlltoallvAlgorithms,
 }
 
 // parseAlgorithms parses the -algorithm list for test t.
@@ -33,8 +35,11 @@ func parseAlgorithms(t *test, s string) ([]algorithm, error) {
 		return nil, nil
 	}
 	list, ok := algTests[t.op]
+	if t.nb && t.op == collAlltoall {
+		ok = false
+	}
 	if !ok || t.class != coll {
-		return nil, fmt.Errorf("osu: -algorithm applies to bcast, allreduce and reduce, not to %s", t.name)
+		return nil, fmt.Errorf("osu: -algorithm applies to bcast, allreduce, reduce, alltoall, alltoallv, ibcast, iallreduce and ireduce, not to %s", t.name)
 	}
 	var out []algorithm
 	for _, f := range strings.Split(s, ",") {
@@ -64,30 +69,53 @@ func contains(list []collective.Algorithm, a collective.Algorithm) bool {
 	return false
 }
 
-// goCollectiveAlg is goCollective for Bcast, Allreduce and Reduce run by
-// algorithm alg of package collective over the whole communicator of x:
-// each timed call makes the operation and waits for it (Op.Wait), then an
-// untimed barrier follows.
+// algCall makes one operation of algorithm alg of package collective for
+// test op over the whole communicator of x, on the buffers of goCollective
+// for size bytes. Alltoall runs as an Alltoallv with equal counts (counts,
+// displs), the only all-to-all of package collective.
+type algCall struct {
+	x              *collective.Context
+	op             collOp
+	spec           collective.Spec
+	sb, rb         []byte
+	counts, displs []int
+}
+
+func newAlgCall(x *collective.Context, op collOp, alg collective.Algorithm, s, r []byte, size int) *algCall {
+	np := x.Comm().Size()
+	a := &algCall{x: x, op: op, spec: collective.Spec{Alg: alg}, sb: s[:size], rb: r[:size]}
+	if op == collAlltoall || op == collAlltoallv {
+		a.sb, a.rb = s[:size*np], r[:size*np]
+		a.counts, a.displs = vcounts(np, size)
+	}
+	return a
+}
+
+func (a *algCall) start() (*collective.Op, error) {
+	switch a.op {
+	case collBcast:
+		return collective.Bcast(a.x, a.sb, a.spec)
+	case collAllreduce:
+		return collective.Allreduce(a.x, int8s(a.sb), int8s(a.rb), mpi.Sum, a.spec)
+	case collReduce:
+		return collective.Reduce(a.x, int8s(a.sb), int8s(a.rb), mpi.Sum, a.spec)
+	case collAlltoall, collAlltoallv:
+		return collective.Alltoallv(a.x, a.sb, a.counts, a.displs, a.rb, a.counts, a.displs, a.spec)
+	}
+	return nil, fmt.Errorf("osu: no collective algorithm for this test")
+}
+
+// goCollectiveAlg is goCollective for Bcast, Allreduce, Reduce, Alltoall
+// and Alltoallv run by algorithm alg of package collective over the whole
+// communicator of x: each timed call makes the operation and waits for it
+// (Op.Wait), then an untimed barrier follows.
 func goCollectiveAlg(x *collective.Context, op collOp, alg collective.Algorithm, s, r []byte, size, iters, skip int) (float64, error) {
 	c := x.Comm()
-	sb, rb := s[:size], r[:size]
-	si, ri := int8s(sb), int8s(rb)
-	spec := collective.Spec{Alg: alg}
+	a := newAlgCall(x, op, alg, s, r, size)
 	var timer time.Duration
 	for i := 0; i < iters+skip; i++ {
-		var o *collective.Op
-		var err error
 		t0 := time.Now()
-		switch op {
-		case collBcast:
-			o, err = collective.Bcast(x, sb, spec)
-		case collAllreduce:
-			o, err = collective.Allreduce(x, si, ri, mpi.Sum, spec)
-		case collReduce:
-			o, err = collective.Reduce(x, si, ri, mpi.Sum, spec)
-		default:
-			return 0, fmt.Errorf("osu: no collective algorithm for this test")
-		}
+		o, err := a.start()
 		if err == nil {
 			err = o.Wait()
 		}

@@ -17,7 +17,19 @@ const (
 	collReduce
 	collAllgather
 	collAlltoall
+	collAlltoallv
 )
+
+// vcounts returns the counts and displacements of an Alltoallv in which
+// every rank sends size bytes to each of np ranks, the blocks packed in
+// rank order, as osu_alltoallv does.
+func vcounts(np, size int) (counts, displs []int) {
+	counts, displs = make([]int, np), make([]int, np)
+	for i := range counts {
+		counts[i], displs[i] = size, i*size
+	}
+	return counts, displs
+}
 
 // int8s views b as []int8 (same memory): reductions use MPI_INT8_T, because
 // MPI_BYTE, the datatype of []byte, is not defined for MPI_SUM.
@@ -32,7 +44,9 @@ func int8s(b []byte) []int8 {
 // sum over the timed iterations (after skip warm-up ones), in seconds. size
 // is the bytes per rank: the whole message of Bcast (root 0), Allreduce and
 // Reduce (root 0; MPI_SUM over int8), the block per rank of Allgather and
-// Alltoall. s and r must hold size*np bytes for Allgather and Alltoall.
+// Alltoall, and what goes to each rank in Alltoallv (equal counts, packed
+// blocks). s and r must hold size*np bytes for Allgather, Alltoall and
+// Alltoallv.
 // Every iteration except those of the barrier test ends with an untimed
 // barrier, as in the OSU collective tests. The C twin is ref_coll in
 // cref.go.
@@ -42,12 +56,13 @@ func goCollective(c *mpi.Comm, op collOp, s, r []byte, size, iters, skip int) (f
 	switch op {
 	case collAllgather:
 		sb, rb = s[:size], r[:size*np]
-	case collAlltoall:
+	case collAlltoall, collAlltoallv:
 		sb, rb = s[:size*np], r[:size*np]
 	default:
 		sb, rb = s[:size], r[:size]
 	}
 	si, ri := int8s(sb), int8s(rb)
+	counts, displs := vcounts(np, size)
 	var timer time.Duration
 	for i := 0; i < iters+skip; i++ {
 		var err error
@@ -65,6 +80,8 @@ func goCollective(c *mpi.Comm, op collOp, s, r []byte, size, iters, skip int) (f
 			err = mpi.Allgather(c, sb, rb)
 		case collAlltoall:
 			err = mpi.Alltoall(c, sb, rb)
+		case collAlltoallv:
+			err = mpi.Alltoallv(c, sb, counts, displs, rb, counts, displs)
 		}
 		t1 := time.Now()
 		if err != nil {

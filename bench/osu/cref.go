@@ -13,11 +13,12 @@ package main
 #cgo mpich pkg-config: mpich
 #include <mpi.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 enum { REF_TAG_DATA = 1, REF_TAG_ACK = 2 };
 
 // Collective operations; the order matches the coll* constants in coll.go.
-enum { REF_BARRIER, REF_BCAST, REF_ALLREDUCE, REF_REDUCE, REF_ALLGATHER, REF_ALLTOALL };
+enum { REF_BARRIER, REF_BCAST, REF_ALLREDUCE, REF_REDUCE, REF_ALLGATHER, REF_ALLTOALL, REF_ALLTOALLV };
 
 // ref_latency runs the ping-pong between ranks 0 and 1 and returns the
 // seconds spent in the timed iterations on this rank (-1 on an MPI error).
@@ -71,11 +72,22 @@ static double ref_bw(int rank, int bidir, void *s, void *r, void *ack, int size,
 // ref_coll times each call of collective op separately, sums the timed
 // iterations and returns that sum in seconds (-1 on an MPI error). size is
 // the bytes per rank: the whole message of Bcast, Allreduce and Reduce, the
-// block per rank of Allgather and Alltoall. Reductions are MPI_SUM over
+// block per rank of Allgather and Alltoall, and to each rank in Alltoallv
+// (equal counts, packed blocks; the count and displacement arrays are made
+// before the loop, as vcounts does in Go). Reductions are MPI_SUM over
 // MPI_INT8_T. Every iteration but those of the barrier test ends with an
 // untimed barrier, as in the OSU collective tests.
 static double ref_coll(int op, void *s, void *r, int size, int iters, int skip) {
 	double timer = 0;
+	int np;
+	if (MPI_Comm_size(MPI_COMM_WORLD, &np) != MPI_SUCCESS) return -1;
+	int *counts = malloc(2 * (size_t)np * sizeof(int));
+	if (counts == NULL) return -1;
+	int *displs = counts + np;
+	for (int j = 0; j < np; j++) {
+		counts[j] = size;
+		displs[j] = j * size;
+	}
 	for (int i = 0; i < iters + skip; i++) {
 		int rc = MPI_SUCCESS;
 		double t0 = MPI_Wtime();
@@ -86,13 +98,89 @@ static double ref_coll(int op, void *s, void *r, int size, int iters, int skip) 
 		case REF_REDUCE: rc = MPI_Reduce(s, r, size, MPI_INT8_T, MPI_SUM, 0, MPI_COMM_WORLD); break;
 		case REF_ALLGATHER: rc = MPI_Allgather(s, size, MPI_BYTE, r, size, MPI_BYTE, MPI_COMM_WORLD); break;
 		case REF_ALLTOALL: rc = MPI_Alltoall(s, size, MPI_BYTE, r, size, MPI_BYTE, MPI_COMM_WORLD); break;
+		case REF_ALLTOALLV:
+			rc = MPI_Alltoallv(s, counts, displs, MPI_BYTE, r, counts, displs, MPI_BYTE, MPI_COMM_WORLD);
+			break;
 		}
 		double t1 = MPI_Wtime();
-		if (rc != MPI_SUCCESS) return -1;
+		if (rc != MPI_SUCCESS) timer = -1;
+		if (timer < 0) break;
 		if (i >= skip) timer += t1 - t0;
-		if (op != REF_BARRIER && MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS) return -1;
+		if (op != REF_BARRIER && MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS) {
+			timer = -1;
+			break;
+		}
 	}
+	free(counts);
 	return timer;
+}
+
+// ref_post starts nonblocking collective op (REF_BCAST, REF_ALLREDUCE,
+// REF_REDUCE, REF_ALLGATHER or REF_ALLTOALL) on the buffers of ref_coll.
+static int ref_post(int op, void *s, void *r, int size, MPI_Request *req) {
+	switch (op) {
+	case REF_BCAST: return MPI_Ibcast(s, size, MPI_BYTE, 0, MPI_COMM_WORLD, req);
+	case REF_ALLREDUCE: return MPI_Iallreduce(s, r, size, MPI_INT8_T, MPI_SUM, MPI_COMM_WORLD, req);
+	case REF_REDUCE: return MPI_Ireduce(s, r, size, MPI_INT8_T, MPI_SUM, 0, MPI_COMM_WORLD, req);
+	case REF_ALLGATHER: return MPI_Iallgather(s, size, MPI_BYTE, r, size, MPI_BYTE, MPI_COMM_WORLD, req);
+	case REF_ALLTOALL: return MPI_Ialltoall(s, size, MPI_BYTE, r, size, MPI_BYTE, MPI_COMM_WORLD, req);
+	}
+	return MPI_ERR_OP;
+}
+
+static volatile double ref_sink;
+
+// ref_compute is dummyCompute: busy for about d seconds, calling MPI_Test
+// on req after each of ntests equal slices.
+static int ref_compute(double d, int ntests, MPI_Request *req) {
+	double start = MPI_Wtime(), x = ref_sink;
+	int flag;
+	for (int k = 1; k <= ntests; k++) {
+		double until = d * k / ntests;
+		while (MPI_Wtime() - start < until)
+			for (int j = 0; j < 64; j++) x = x * 0.999999 + 1;
+		if (MPI_Test(req, &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS) return -1;
+	}
+	ref_sink = x;
+	return 0;
+}
+
+// ref_nbc is the C twin of goNonblocking: the pure communication phase
+// (post, wait), a barrier, the phase of post, compute with ntests tests,
+// wait, a barrier. It stores this rank's averages per iteration in
+// out[0] (overall), out[1] (compute) and out[2] (pure communication), in
+// seconds, and returns 0 (-1 on an MPI error).
+static int ref_nbc(int op, void *s, void *r, int size, int iters, int skip, int ntests, double *out) {
+	MPI_Request req;
+	double timer = 0, overall = 0, compute = 0;
+	for (int i = 0; i < iters + skip; i++) {
+		double t0 = MPI_Wtime();
+		if (ref_post(op, s, r, size, &req) != MPI_SUCCESS) return -1;
+		if (MPI_Wait(&req, MPI_STATUS_IGNORE) != MPI_SUCCESS) return -1;
+		double t1 = MPI_Wtime();
+		if (i >= skip) timer += t1 - t0;
+	}
+	if (MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS) return -1;
+	double comm = timer / iters;
+	for (int i = 0; i < iters + skip; i++) {
+		double t0 = MPI_Wtime();
+		if (ref_post(op, s, r, size, &req) != MPI_SUCCESS) return -1;
+		double tc = MPI_Wtime();
+		if (ref_compute(comm, ntests, &req) != 0) return -1;
+		double tw = MPI_Wtime();
+		int rc = MPI_Wait(&req, MPI_STATUS_IGNORE);
+		double t1 = MPI_Wtime();
+		if (rc != MPI_SUCCESS) return -1;
+		if (i >= skip) {
+			overall += t1 - t0;
+			compute += tw - tc;
+		}
+	}
+	if (MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS) return -1;
+	out[0] = overall / iters;
+	out[1] = compute / iters;
+	out[2] = comm;
+	return 0;
 }
 
 // One-sided operations; the order matches the rma* constants in onesided.go.
@@ -188,4 +276,14 @@ func cCollective(op collOp, s, r []byte, size, iters, skip int) (float64, error)
 func cOneSided(rank int, op rmaOp, buf []byte, winSize, size, window, iters, skip int) (float64, error) {
 	return cResult(C.ref_rma(C.int(rank), C.int(op), ptr(buf), C.int(winSize), C.int(size), C.int(window),
 		C.int(iters), C.int(skip)))
+}
+
+// cNonblocking is the C twin of goNonblocking for the mpi package's
+// nonblocking collectives (no -algorithm).
+func cNonblocking(op collOp, s, r []byte, size, iters, skip int) (nbResult, error) {
+	var out [3]C.double
+	if C.ref_nbc(C.int(op), ptr(s), ptr(r), C.int(size), C.int(iters), C.int(skip), nbcTests, &out[0]) != 0 {
+		return nbResult{}, errC
+	}
+	return nbResult{overall: float64(out[0]), compute: float64(out[1]), comm: float64(out[2])}, nil
 }

@@ -44,11 +44,20 @@ func (p *printer) header() {
 		// One-sided tests print no empty line first, and name the
 		// window creation and synchronisation.
 		fmt.Fprintf(&b, "# spmd Go %s\n", p.t.title)
-		b.WriteString("# Window creation: MPI_Win_allocate\n# Synchronization: MPI_Win_flush\n")
+		fmt.Fprintf(&b, "# Window creation: %s\n# Synchronization: %s\n", winHeaders[p.o.win], syncHeaders[p.o.sync])
 	} else {
 		fmt.Fprintf(&b, "\n# spmd Go %s%s\n", p.t.title, p.algTitle())
 	}
 	switch {
+	case p.t.nb:
+		// OSU's nonblocking collective header: the overall time's
+		// definition, then four value columns.
+		b.WriteString("# Overall = Coll. Init + Compute + MPI_Test + MPI_Wait\n\n# Datatype: MPI_CHAR.\n")
+		fmt.Fprintf(&b, "%-*s%*s%*s%*s%*s", sizeWidth, "# Size", headerWidth, "Overall(us)", fieldWidth, "Compute(us)",
+			fieldWidth, "Pure Comm.(us)", fieldWidth, "Overlap(%)")
+		if p.o.compareC {
+			fmt.Fprintf(&b, "%*s%*s%*s", fieldWidth, "C Overall(us)", fieldWidth, "C Overlap(%)", fieldWidth, "Go/C")
+		}
 	case p.t.class == barrier:
 		b.WriteString("# Avg Latency(us)")
 	case len(p.o.algs) > 1:
@@ -69,7 +78,7 @@ func (p *printer) header() {
 	if p.o.full {
 		fmt.Fprintf(&b, "%*s%*s%*s", fieldWidth, "Min Latency(us)", fieldWidth, "Max Latency(us)", itersWidth, "Iterations")
 	}
-	if p.o.compareC {
+	if p.o.compareC && !p.t.nb {
 		fmt.Fprintf(&b, "%*s%*s", fieldWidth, p.t.cHeader, fieldWidth, "Go/C")
 	}
 	b.WriteString("\n")
@@ -105,6 +114,10 @@ type jsonRow struct {
 	Max        *float64 `json:"max,omitempty"`
 	CValue     *float64 `json:"c_value,omitempty"`
 	Ratio      *float64 `json:"ratio,omitempty"`
+	Compute    *float64 `json:"compute,omitempty"`   // nonblocking tests, us
+	PureComm   *float64 `json:"pure_comm,omitempty"` // nonblocking tests, us
+	Overlap    *float64 `json:"overlap,omitempty"`   // nonblocking tests, %
+	COverlap   *float64 `json:"c_overlap,omitempty"` // nonblocking tests with -compare-c, %
 }
 
 // ratio is Go's value over C's: above 1 Go is slower for latencies and
@@ -119,6 +132,9 @@ func ratio(g, c float64) float64 {
 func (p *printer) row(r *row) error {
 	if len(r.algRes) > 0 {
 		return p.algRow(r)
+	}
+	if r.nb != nil {
+		return p.nbRow(r)
 	}
 	if p.o.json {
 		j := jsonRow{Test: p.t.name, Size: r.size, Value: r.goRes.avg, Unit: p.t.unit, Ranks: p.np,
@@ -179,6 +195,44 @@ func (p *printer) algRow(r *row) error {
 		}
 		b.WriteString("\n")
 	}
+	_, err := io.WriteString(p.w, b.String())
+	return err
+}
+
+// nbRow prints a row of a nonblocking collective test: the overall,
+// compute and pure communication times averaged over ranks and the overlap
+// computed from them; with -compare-c the C loop's overall time and
+// overlap and the Go/C ratio of the overall times. -json gives the overall time as the value and the others as
+// compute, pure_comm and overlap (c_value, ratio and c_overlap with
+// -compare-c).
+func (p *printer) nbRow(r *row) error {
+	nb := r.nb
+	ov := overlap(nb.overall, nb.compute, nb.comm)
+	if p.o.json {
+		j := jsonRow{Test: p.t.name, Size: r.size, Value: nb.overall, Unit: p.t.unit, Ranks: p.np,
+			Iterations: r.iters, Warmup: r.skip, Compute: &nb.compute, PureComm: &nb.comm, Overlap: &ov}
+		if len(p.o.algs) == 1 {
+			j.Algorithm = p.o.algs[0].name
+		}
+		if c := r.nbC; c != nil {
+			q, cov := ratio(nb.overall, c.overall), overlap(c.overall, c.compute, c.comm)
+			j.CValue, j.Ratio, j.COverlap = &c.overall, &q, &cov
+		}
+		b, err := json.Marshal(j)
+		if err != nil {
+			return err
+		}
+		_, err = p.w.Write(append(b, '\n'))
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-*d%*.2f%*.2f%*.2f%*.2f", sizeWidth, r.size, fieldWidth, nb.overall,
+		fieldWidth, nb.compute, fieldWidth, nb.comm, fieldWidth, ov)
+	if c := r.nbC; c != nil {
+		fmt.Fprintf(&b, "%*.2f%*.2f%*.3f", fieldWidth, c.overall, fieldWidth, overlap(c.overall, c.compute, c.comm),
+			fieldWidth, ratio(nb.overall, c.overall))
+	}
+	b.WriteString("\n")
 	_, err := io.WriteString(p.w, b.String())
 	return err
 }

@@ -35,6 +35,7 @@ type test struct {
 	bidir   bool   // bibw
 	rop     rmaOp  // one-sided tests only
 	rmaBW   bool   // one-sided bandwidth: a window of operations per flush
+	nb      bool   // nonblocking collective: overall, compute, pure communication, overlap
 	defMin  int
 	defMax  int
 	// iterations and warm-up iterations for a message of size bytes, unless
@@ -86,7 +87,13 @@ var tests = []*test{
 	{name: "alltoall", title: "MPI Alltoall Latency Test", class: coll, op: collAlltoall},
 	{name: "allgather", title: "MPI Allgather Latency Test", class: coll, op: collAllgather},
 	{name: "reduce", title: "MPI Reduce Latency Test", class: coll, op: collReduce},
+	{name: "alltoallv", title: "MPI Alltoallv Latency Test", class: coll, op: collAlltoallv},
 	{name: "barrier", title: "MPI Barrier Latency Test", class: barrier, op: collBarrier},
+	{name: "iallreduce", title: "MPI Non-blocking Allreduce Latency Test", class: coll, op: collAllreduce, nb: true},
+	{name: "ibcast", title: "MPI Non-blocking Broadcast Latency Test", class: coll, op: collBcast, nb: true},
+	{name: "ialltoall", title: "MPI Non-blocking Alltoall Latency Test", class: coll, op: collAlltoall, nb: true},
+	{name: "iallgather", title: "MPI Non-blocking Allgather Latency Test", class: coll, op: collAllgather, nb: true},
+	{name: "ireduce", title: "MPI Non-blocking Reduce Latency Test", class: coll, op: collReduce, nb: true},
 }
 
 func init() {
@@ -120,6 +127,8 @@ type options struct {
 	cFirst   bool
 	thread   mpi.ThreadLevel
 	algs     []algorithm // -algorithm; nil: the mpi package's blocking collective
+	win      winKind     // -w, one-sided tests
+	sync     syncKind    // -s, one-sided tests
 }
 
 func usage(w io.Writer, fs *flag.FlagSet) {
@@ -149,7 +158,9 @@ func parseArgs(args []string, stderr io.Writer) (*test, *options, error) {
 	fs.BoolVar(&o.compareC, "compare-c", false, "also run the C reference loop for each size and print its value and the Go/C ratio")
 	fs.BoolVar(&o.cFirst, "c-first", false, "with -compare-c, run the C loop before the Go loop for each size")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per result row instead of the table")
-	algs := fs.String("algorithm", "", "bcast, allreduce, reduce: run the collective package's `ALG[,ALG...]` (binomial, chain, scatter-allgather, ring, recursive-doubling, rabenseifner, default, native = the MPI library's through package collective, mpi = the mpi package's blocking call); several give one column each")
+	algs := fs.String("algorithm", "", "bcast, allreduce, reduce, alltoall, alltoallv: run the collective package's `ALG[,ALG...]` (binomial, chain, scatter-allgather, ring, recursive-doubling, rabenseifner, direct, default, native = the MPI library's through package collective, mpi = the mpi package's blocking call); several give one column each; ibcast, iallreduce, ireduce take one")
+	win := fs.String("w", "allocate", "one-sided tests: window creation, `allocate` (MPI_Win_allocate), create (MPI_Win_create) or dynamic (MPI_Win_create_dynamic and MPI_Win_attach)")
+	sync := fs.String("s", "flush", "one-sided tests: synchronisation, `flush` (lock once, MPI_Win_flush per iteration), flush_local, lock (lock and unlock per iteration), lock_all, fence or pscw (post/start/complete/wait)")
 	thread := fs.String("thread", "funneled", "MPI thread level to ask for: `single`, funneled, serialized or multiple")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		usage(stderr, fs)
@@ -179,6 +190,15 @@ func parseArgs(args []string, stderr io.Writer) (*test, *options, error) {
 	}
 	if len(o.algs) > 1 && (o.full || o.compareC) {
 		return nil, nil, errors.New("osu: -f and -compare-c take a single -algorithm")
+	}
+	if t.nb && len(o.algs) > 1 {
+		return nil, nil, fmt.Errorf("osu: %s takes a single -algorithm, not %d", t.name, len(o.algs))
+	}
+	if t.nb && o.full {
+		return nil, nil, fmt.Errorf("osu: -f does not apply to the nonblocking test %s", t.name)
+	}
+	if err := o.parseOneSided(t, *win, *sync); err != nil {
+		return nil, nil, err
 	}
 	o.min, o.max = t.defMin, t.defMax
 	if *sizes != "" {

@@ -56,6 +56,18 @@ func TestParseArgsErrors(t *testing.T) {
 		{"reduce", "-algorithm", "nosuch"},
 		{"bcast", "-algorithm", "binomial,chain", "-f"},
 		{"bcast", "-algorithm", "binomial,chain", "-compare-c"},
+		{"alltoallv", "-algorithm", "ring"},
+		{"iallgather", "-algorithm", "native"},
+		{"ialltoall", "-algorithm", "direct"},
+		{"iallreduce", "-algorithm", "ring,native"},
+		{"iallreduce", "-f"},
+		{"ibcast", "-f", "-compare-c"},
+		{"put-latency", "-w", "shared"},
+		{"put-latency", "-s", "flush_all"},
+		{"get-bw", "-s", "pscw", "-compare-c"},
+		{"acc-latency", "-w", "dynamic", "-compare-c"},
+		{"allreduce", "-w", "create"},
+		{"latency", "-s", "fence"},
 	} {
 		if _, _, err := parseArgs(args, &bytes.Buffer{}); err == nil {
 			t.Errorf("parseArgs(%q) succeeded, want an error", args)
@@ -313,6 +325,243 @@ func TestMpirunJSON(t *testing.T) {
 				if v, _ := m[k].(float64); v <= 0 {
 					t.Errorf("%v: line %q: %s = %v, want > 0", c.args, l, k, m[k])
 				}
+			}
+		}
+	}
+}
+
+func TestParseOneSided(t *testing.T) {
+	_, o, err := parseArgs([]string{"get-bw", "-w", "dynamic", "-s", "lock_all"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.win != winDynamic || o.sync != syncLockAll {
+		t.Errorf("-w dynamic -s lock_all: win %d sync %d", o.win, o.sync)
+	}
+	if len(winHeaders) != len(winNames) || len(syncHeaders) != len(syncNames) {
+		t.Fatalf("name and header tables differ in length")
+	}
+	_, o, err = parseArgs([]string{"put-latency", "-compare-c"}, &bytes.Buffer{})
+	if err != nil || o.win != winAllocate || o.sync != syncFlush {
+		t.Errorf("defaults: %v, win %d sync %d", err, o.win, o.sync)
+	}
+}
+
+func TestOverlap(t *testing.T) {
+	for _, c := range []struct{ overall, compute, comm, want float64 }{
+		{10, 5, 5, 0},    // nothing overlapped
+		{6, 5, 5, 80},    // 1 of 5 us of communication left over
+		{5, 5, 5, 100},   // all of it hidden
+		{20, 5, 5, 0},    // worse than serial: clamped at 0
+		{4.9, 5, 5, 100}, // timer noise: clamped at 100
+		{1, 1, 0, 0},
+	} {
+		if got := overlap(c.overall, c.compute, c.comm); got < c.want-1e-9 || got > c.want+1e-9 {
+			t.Errorf("overlap(%v, %v, %v) = %v, want %v", c.overall, c.compute, c.comm, got, c.want)
+		}
+	}
+}
+
+// checkNonblocking checks the layout of a nonblocking collective test: the
+// title, OSU's definition of Overall, the datatype line, the five column
+// headers, then one row per size from first to last with four values:
+// three positive times and an overlap within [0, 100], overall at least
+// the compute time. With compareC three columns follow: the C loop's
+// positive overall time, its overlap within [0, 100] and the positive
+// Go/C ratio (%20.3f).
+func checkNonblocking(t *testing.T, out, title string, compareC bool, first, last int) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	header := "# Size           Overall(us)         Compute(us)      Pure Comm.(us)          Overlap(%)"
+	cols := 4
+	if compareC {
+		header += "       C Overall(us)        C Overlap(%)                Go/C"
+		cols = 7
+	}
+	want := []string{"", "# spmd Go " + title, "# Overall = Coll. Init + Compute + MPI_Test + MPI_Wait", "",
+		"# Datatype: MPI_CHAR.", header}
+	if len(lines) < len(want) {
+		t.Fatalf("output too short:\n%s", out)
+	}
+	for i, w := range want {
+		if lines[i] != w {
+			t.Errorf("line %d = %q, want %q", i, lines[i], w)
+		}
+	}
+	size := first
+	for _, l := range lines[len(want):] {
+		if len(l) != sizeWidth+cols*fieldWidth {
+			t.Errorf("row %q has %d characters, want %d", l, len(l), sizeWidth+cols*fieldWidth)
+			continue
+		}
+		if n, err := strconv.Atoi(strings.TrimSpace(l[:sizeWidth])); err != nil || n != size || l[0] == ' ' {
+			t.Errorf("row %q: size column %q, want %d left-aligned", l, l[:sizeWidth], size)
+		}
+		size *= 2
+		v := make([]float64, cols)
+		for c := range v {
+			f := l[sizeWidth+c*fieldWidth : sizeWidth+(c+1)*fieldWidth]
+			var err error
+			v[c], err = strconv.ParseFloat(strings.TrimSpace(f), 64)
+			decimals := 2
+			if c == 6 {
+				decimals = 3
+			}
+			if err != nil || f[0] != ' ' || len(f)-strings.IndexByte(f, '.')-1 != decimals {
+				t.Errorf("row %q: column %d %q is not a %%20.%df number", l, c, f, decimals)
+			}
+		}
+		if compareC && (v[4] <= 0 || v[5] < 0 || v[5] > 100 || v[6] <= 0) {
+			t.Errorf("row %q: C overall %v, C overlap %v, Go/C %v", l, v[4], v[5], v[6])
+		}
+		if v[0] <= 0 || v[1] <= 0 || v[2] <= 0 {
+			t.Errorf("row %q: times must be positive", l)
+		}
+		if v[0] < v[1] {
+			t.Errorf("row %q: overall %v below compute %v", l, v[0], v[1])
+		}
+		if v[3] < 0 || v[3] > 100 {
+			t.Errorf("row %q: overlap %v outside [0, 100]", l, v[3])
+		}
+	}
+	if size != 2*last {
+		t.Errorf("rows end before size %d:\n%s", last, out)
+	}
+}
+
+func TestMpirunNonblocking(t *testing.T) {
+	bin := osuBinary(t)
+	for _, c := range []struct {
+		np    int
+		args  []string
+		title string
+	}{
+		{2, []string{"iallreduce", "-m", "1:64"}, "MPI Non-blocking Allreduce Latency Test"},
+		{3, []string{"ibcast", "-m", "1:64", "-algorithm", "binomial"}, "MPI Non-blocking Broadcast Latency Test (algorithm: binomial)"},
+		{3, []string{"ireduce", "-m", "4:16"}, "MPI Non-blocking Reduce Latency Test"},
+		{2, []string{"iallgather", "-m", "4:16"}, "MPI Non-blocking Allgather Latency Test"},
+		{3, []string{"ialltoall", "-m", "4:16"}, "MPI Non-blocking Alltoall Latency Test"},
+		{2, []string{"iallreduce", "-m", "4:16", "-algorithm", "native"}, "MPI Non-blocking Allreduce Latency Test (algorithm: native)"},
+		{3, []string{"iallreduce", "-m", "1:8", "-compare-c"}, "MPI Non-blocking Allreduce Latency Test"},
+		{2, []string{"ialltoall", "-m", "4:8", "-compare-c", "-c-first"}, "MPI Non-blocking Alltoall Latency Test"},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			out := mpirunOSU(t, bin, c.np, append(c.args, "-i", "20", "-x", "2")...)
+			first, last, _ := strings.Cut(c.args[2], ":")
+			f, _ := strconv.Atoi(first)
+			l, _ := strconv.Atoi(last)
+			checkNonblocking(t, out, c.title, len(c.args) > 3 && c.args[3] == "-compare-c", f, l)
+		})
+	}
+	t.Run("json", func(t *testing.T) {
+		out := mpirunOSU(t, bin, 2, "ireduce", "-m", "8:16", "-i", "10", "-x", "1", "-algorithm", "rabenseifner", "-json",
+			"-compare-c")
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("%d lines, want 2:\n%s", len(lines), out)
+		}
+		for _, l := range lines {
+			var m struct {
+				Test, Algorithm           string
+				Value, Compute            float64
+				PureComm                  float64 `json:"pure_comm"`
+				Overlap                   *float64
+				CValue                    float64  `json:"c_value"`
+				COverlap                  *float64 `json:"c_overlap"`
+				Ratio                     float64
+				Iterations, Warmup, Ranks int
+			}
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatalf("line %q: %v", l, err)
+			}
+			if m.Test != "ireduce" || m.Algorithm != "rabenseifner" || m.Value <= 0 || m.Compute <= 0 || m.PureComm <= 0 ||
+				m.Overlap == nil || *m.Overlap < 0 || *m.Overlap > 100 || m.Iterations != 10 || m.Warmup != 1 || m.Ranks != 2 ||
+				m.CValue <= 0 || m.Ratio <= 0 || m.COverlap == nil || *m.COverlap < 0 || *m.COverlap > 100 {
+				t.Errorf("line %q has wrong fields", l)
+			}
+		}
+	})
+}
+
+func TestMpirunOneSidedModes(t *testing.T) {
+	bin := osuBinary(t)
+	for w := range winNames {
+		for s := range syncNames {
+			args := []string{"put-latency", "-m", "1:4", "-i", "20", "-x", "2", "-w", winNames[w], "-s", syncNames[s]}
+			title, header := "MPI_Put Latency Test", "# Size          Latency (us)"
+			// Every combination with put-latency, and a few with the
+			// other operations and the bandwidth tests.
+			switch {
+			case w == int(winDynamic) && s == int(syncPSCW):
+				args[0], title, header = "get-bw", "MPI_Get Bandwidth Test", "# Size      Bandwidth (MB/s)"
+				args = append(args, "-W", "4")
+			case w == int(winCreate) && s == int(syncFence):
+				args[0], title = "acc-latency", "MPI_Accumulate latency Test"
+			case w == int(winAllocate) && s == int(syncLock):
+				args[0], title, header = "put-bw", "MPI_Put Bandwidth Test", "# Size      Bandwidth (MB/s)"
+				args = append(args, "-W", "4")
+			case w == int(winDynamic) && s == int(syncLockAll):
+				args[0], title = "get-latency", "MPI_Get latency Test"
+			}
+			t.Run(winNames[w]+"-"+syncNames[s], func(t *testing.T) {
+				out := mpirunOSU(t, bin, 2, args...)
+				lines := strings.SplitN(out, "\n", 4)
+				if len(lines) < 4 {
+					t.Fatalf("output too short:\n%s", out)
+				}
+				for i, want := range []string{"# spmd Go " + title, "# Window creation: " + winHeaders[w],
+					"# Synchronization: " + syncHeaders[s]} {
+					if lines[i] != want {
+						t.Errorf("line %d = %q, want %q", i, lines[i], want)
+					}
+				}
+				checkTable(t, "\n"+lines[0]+"\n"+lines[3], title, header, 1, 1, 4)
+			})
+		}
+	}
+}
+
+func TestMpirunAlltoallv(t *testing.T) {
+	bin := osuBinary(t)
+	t.Run("compare-c", func(t *testing.T) {
+		out := mpirunOSU(t, bin, 3, "alltoallv", "-m", "1:64", "-i", "20", "-x", "2", "-compare-c")
+		checkTable(t, out, "MPI Alltoallv Latency Test", fmt.Sprintf("%-*s%*s%*s%*s", sizeWidth, "# Size",
+			headerWidth, "Avg Latency(us)", fieldWidth, "C Latency(us)", fieldWidth, "Go/C"), 3, 1, 64)
+	})
+	t.Run("algorithms", func(t *testing.T) {
+		for _, test := range []string{"alltoall", "alltoallv"} {
+			out := mpirunOSU(t, bin, 3, test, "-m", "4:16", "-i", "10", "-x", "1", "-algorithm", "mpi,native,direct")
+			title := map[string]string{"alltoall": "MPI Alltoall Latency Test", "alltoallv": "MPI Alltoallv Latency Test"}[test]
+			checkTable(t, out, title+" (algorithms: mpi, native, direct)", fmt.Sprintf("%-*s%*s%*s%*s", sizeWidth, "# Size",
+				headerWidth, "mpi", fieldWidth, "native", fieldWidth, "direct"), 3, 4, 16)
+		}
+	})
+}
+
+// TestParseArgsMessages checks that the new options' errors name what was
+// wrong.
+func TestParseArgsMessages(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"put-latency", "-w", "shared"}, []string{`-w "shared"`, "allocate, create, dynamic"}},
+		{[]string{"put-bw", "-s", "flush_all"}, []string{`-s "flush_all"`, "flush, flush_local, lock, lock_all, fence, pscw"}},
+		{[]string{"get-bw", "-s", "pscw", "-compare-c"}, []string{"-compare-c", "-w allocate -s flush only", "-s pscw"}},
+		{[]string{"allreduce", "-w", "create"}, []string{"one-sided", "allreduce"}},
+		{[]string{"iallgather", "-algorithm", "native"}, []string{"-algorithm", "iallgather"}},
+		{[]string{"iallreduce", "-algorithm", "ring,native"}, []string{"iallreduce", "single -algorithm"}},
+		{[]string{"ireduce", "-f"}, []string{"-f", "ireduce"}},
+		{[]string{"alltoallv", "-algorithm", "ring"}, []string{"alltoallv", "native", "direct"}},
+	} {
+		_, _, err := parseArgs(c.args, &bytes.Buffer{})
+		if err == nil {
+			t.Errorf("parseArgs(%q) succeeded", c.args)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("parseArgs(%q): error %q does not say %q", c.args, err, w)
 			}
 		}
 	}

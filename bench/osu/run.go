@@ -31,7 +31,8 @@ type row struct {
 	iters, skip  int
 	goRes, cRes  result
 	hasC, hasMin bool
-	algRes       []result // one per -algorithm when there are several
+	algRes       []result  // one per -algorithm when there are several
+	nb, nbC      *nbResult // nonblocking tests: averages over ranks, in us (Go, C)
 }
 
 // buffers are allocated once, for the largest size, and touched before any
@@ -44,7 +45,7 @@ type buffers struct {
 
 func newBuffers(t *test, o *options, np int) *buffers {
 	n := o.max
-	if t.op == collAllgather || t.op == collAlltoall {
+	if t.op == collAllgather || t.op == collAlltoall || t.op == collAlltoallv {
 		n *= np
 	}
 	b := &buffers{s: make([]byte, n), r: make([]byte, n), ack: make([]byte, 4), reqs: make([]mpi.Request, 2*o.window)}
@@ -87,6 +88,41 @@ func run(c *mpi.Comm, t *test, o *options, out io.Writer) error {
 		iters, skip := o.schedule(t, size)
 		rw := row{size: size, iters: iters, skip: skip, hasMin: t.class == coll || t.class == barrier}
 		rw.hasC = o.compareC
+		if t.nb {
+			var alg *algorithm
+			if len(o.algs) == 1 {
+				alg = &o.algs[0]
+			}
+			for _, useC := range o.loops() {
+				if err := mpi.Barrier(c); err != nil {
+					return err
+				}
+				var res nbResult
+				var err error
+				if useC {
+					res, err = cNonblocking(t.op, b.s, b.r, size, iters, skip)
+				} else {
+					res, err = goNonblocking(newNbPoster(c, b.x, t.op, alg, b.s, b.r, size), iters, skip)
+				}
+				if err != nil {
+					return err
+				}
+				if res, err = nbOverRanks(c, res); err != nil {
+					return err
+				}
+				if useC {
+					rw.nbC = &res
+				} else {
+					rw.nb = &res
+				}
+			}
+			if p != nil {
+				if err := p.row(&rw); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		if len(o.algs) > 1 {
 			for i := range o.algs {
 				res, err := measure(c, t, o, b, &o.algs[i], size, iters, skip, false)
@@ -160,7 +196,10 @@ func measure(c *mpi.Comm, t *test, o *options, b *buffers, alg *algorithm, size,
 		us := sec * 1e6 / float64(2*iters)
 		return result{avg: us, min: us, max: us}, nil
 	case t.class == onesided:
+		// The latency tests under fence and pscw are ping-pongs, as in
+		// OSU: the time then covers two operations.
 		window, buf := 1, b.s
+		pingPong := !t.rmaBW && (o.sync == syncFence || o.sync == syncPSCW)
 		if t.rmaBW {
 			window = o.window
 		}
@@ -171,7 +210,7 @@ func measure(c *mpi.Comm, t *test, o *options, b *buffers, alg *algorithm, size,
 		if useC {
 			sec, err = cOneSided(rank, t.rop, buf, winSize, size, window, iters, skip)
 		} else {
-			sec, err = goOneSided(c, rank, t.rop, buf, winSize, size, window, iters, skip)
+			sec, err = goOneSided(c, rank, t.rop, o, buf, winSize, size, window, iters, skip, pingPong)
 		}
 		if err != nil {
 			return result{}, err
@@ -181,6 +220,9 @@ func measure(c *mpi.Comm, t *test, o *options, b *buffers, alg *algorithm, size,
 			v = float64(size) * float64(iters) * float64(window) / 1e6 / sec
 		} else {
 			v = sec * 1e6 / float64(iters)
+			if pingPong {
+				v /= 2
+			}
 		}
 		return result{avg: v, min: v, max: v}, nil
 	case t.class == p2p:
