@@ -17,10 +17,11 @@
 // An empty line, the title ("# spmd Go MPI Latency Test" where OSU prints
 // "# OSU MPI Latency Test v7.4"), "# Datatype: MPI_CHAR." and the column
 // headers, then one row per size: the size as %-10d and each value as
-// %18.2f, OSU's FIELD_WIDTH of 18 (the barrier test has no size column and
+// %20.2f under a first value header 18 wide, as OSU prints them (the
+// barrier test has no size column and
 // prints its value %17.2f under "# Avg Latency(us)"). -f adds OSU's Min and
 // Max latency over ranks and the Iterations column (%12d). -compare-c adds
-// two columns of ours: the C loop's value (%18.2f) and Go/C (%18.3f). -json
+// two columns of ours: the C loop's value (%20.2f) and Go/C (%20.3f). -json
 // replaces the table with one JSON object per row: test, size, value,
 // unit, ranks, iterations, warmup, min and max (collectives), c_value and
 // ratio (-compare-c).
@@ -96,7 +97,8 @@
 // Overlap(%). -compare-c runs ref_nbc, the C twin of the whole
 // measurement (MPI_I* on MPI_COMM_WORLD, the same dummy compute reading
 // MPI_Wtime, MPI_Test after each eighth), and adds three columns: C
-// Overall(us), C Overlap(%) and Go/C of the overall times (%20.3f); with
+// Overall(us), C Overlap(%) and Go/C of the overall times (%18.3f: every
+// column of these tests is 18 wide, as OSU's nonblocking tests print); with
 // -algorithm the C loop is still MPI's own nonblocking collective. -json
 // gives the overall time as value, and compute, pure_comm and overlap
 // (c_value, ratio and c_overlap with -compare-c). -f is refused.

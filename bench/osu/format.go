@@ -12,13 +12,15 @@ import (
 // is "# Size" in %-10s and the value header in %18s (so "# Size       Avg
 // Latency(us)" is exactly OSU's line); the iteration count is 12 wide; the
 // barrier test, which has no size column, prints its value 17 wide under
-// "# Avg Latency(us)".
+// "# Avg Latency(us)"; the nonblocking collectives' four columns are 18
+// wide, headers and values.
 const (
 	sizeWidth    = 10
 	headerWidth  = 18
 	fieldWidth   = 20
 	itersWidth   = 12
 	barrierWidth = 17
+	nbWidth      = 18 // the nonblocking collectives' four columns, headers and values
 )
 
 // printer writes the table, or JSON lines, on rank 0.
@@ -53,10 +55,10 @@ func (p *printer) header() {
 		// OSU's nonblocking collective header: the overall time's
 		// definition, then four value columns.
 		b.WriteString("# Overall = Coll. Init + Compute + MPI_Test + MPI_Wait\n\n# Datatype: MPI_CHAR.\n")
-		fmt.Fprintf(&b, "%-*s%*s%*s%*s%*s", sizeWidth, "# Size", headerWidth, "Overall(us)", fieldWidth, "Compute(us)",
-			fieldWidth, "Pure Comm.(us)", fieldWidth, "Overlap(%)")
+		fmt.Fprintf(&b, "%-*s%*s%*s%*s%*s", sizeWidth, "# Size", nbWidth, "Overall(us)", nbWidth, "Compute(us)",
+			nbWidth, "Pure Comm.(us)", nbWidth, "Overlap(%)")
 		if p.o.compareC {
-			fmt.Fprintf(&b, "%*s%*s%*s", fieldWidth, "C Overall(us)", fieldWidth, "C Overlap(%)", fieldWidth, "Go/C")
+			fmt.Fprintf(&b, "%*s%*s%*s", nbWidth, "C Overall(us)", nbWidth, "C Overlap(%)", nbWidth, "Go/C")
 		}
 	case p.t.class == barrier:
 		b.WriteString("# Avg Latency(us)")
@@ -226,11 +228,11 @@ func (p *printer) nbRow(r *row) error {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-*d%*.2f%*.2f%*.2f%*.2f", sizeWidth, r.size, fieldWidth, nb.overall,
-		fieldWidth, nb.compute, fieldWidth, nb.comm, fieldWidth, ov)
+	fmt.Fprintf(&b, "%-*d%*.2f%*.2f%*.2f%*.2f", sizeWidth, r.size, nbWidth, nb.overall,
+		nbWidth, nb.compute, nbWidth, nb.comm, nbWidth, ov)
 	if c := r.nbC; c != nil {
-		fmt.Fprintf(&b, "%*.2f%*.2f%*.3f", fieldWidth, c.overall, fieldWidth, overlap(c.overall, c.compute, c.comm),
-			fieldWidth, ratio(nb.overall, c.overall))
+		fmt.Fprintf(&b, "%*.2f%*.2f%*.3f", nbWidth, c.overall, nbWidth, overlap(c.overall, c.compute, c.comm),
+			nbWidth, ratio(nb.overall, c.overall))
 	}
 	b.WriteString("\n")
 	_, err := io.WriteString(p.w, b.String())

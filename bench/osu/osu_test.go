@@ -368,14 +368,15 @@ func TestOverlap(t *testing.T) {
 // three positive times and an overlap within [0, 100], overall at least
 // the compute time. With compareC three columns follow: the C loop's
 // positive overall time, its overlap within [0, 100] and the positive
-// Go/C ratio (%20.3f).
+// Go/C ratio (%18.3f).
 func checkNonblocking(t *testing.T, out, title string, compareC bool, first, last int) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	header := "# Size           Overall(us)         Compute(us)      Pure Comm.(us)          Overlap(%)"
+	// OSU's four 18-wide columns (shared/osu-format.md), headers and values.
+	header := "# Size           Overall(us)       Compute(us)    Pure Comm.(us)        Overlap(%)"
 	cols := 4
 	if compareC {
-		header += "       C Overall(us)        C Overlap(%)                Go/C"
+		header += "     C Overall(us)      C Overlap(%)              Go/C"
 		cols = 7
 	}
 	want := []string{"", "# spmd Go " + title, "# Overall = Coll. Init + Compute + MPI_Test + MPI_Wait", "",
@@ -390,8 +391,8 @@ func checkNonblocking(t *testing.T, out, title string, compareC bool, first, las
 	}
 	size := first
 	for _, l := range lines[len(want):] {
-		if len(l) != sizeWidth+cols*fieldWidth {
-			t.Errorf("row %q has %d characters, want %d", l, len(l), sizeWidth+cols*fieldWidth)
+		if len(l) != sizeWidth+cols*nbWidth {
+			t.Errorf("row %q has %d characters, want %d", l, len(l), sizeWidth+cols*nbWidth)
 			continue
 		}
 		if n, err := strconv.Atoi(strings.TrimSpace(l[:sizeWidth])); err != nil || n != size || l[0] == ' ' {
@@ -400,7 +401,7 @@ func checkNonblocking(t *testing.T, out, title string, compareC bool, first, las
 		size *= 2
 		v := make([]float64, cols)
 		for c := range v {
-			f := l[sizeWidth+c*fieldWidth : sizeWidth+(c+1)*fieldWidth]
+			f := l[sizeWidth+c*nbWidth : sizeWidth+(c+1)*nbWidth]
 			var err error
 			v[c], err = strconv.ParseFloat(strings.TrimSpace(f), 64)
 			decimals := 2
