@@ -123,6 +123,7 @@ type inMsg struct {
 
 var (
 	_ dagmpi.Transport  = (*Transport)(nil)
+	_ dagmpi.PathNamer  = (*Transport)(nil)
 	_ dagmpi.Controller = (*Transport)(nil)
 )
 
@@ -187,6 +188,9 @@ func NewRuntime(comm *mpi.Comm, cfg Config, opts ...dagmpi.Option) (*dagmpi.Runt
 	}
 	return dagmpi.NewOwned(tr, opts...)
 }
+
+// Paths implements dagmpi.PathNamer: one path, "rma".
+func (t *Transport) Paths() []string { return []string{"rma"} }
 
 // Rank implements dagmpi.Transport.
 func (t *Transport) Rank() int { return t.rank }
