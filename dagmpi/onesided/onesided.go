@@ -356,6 +356,14 @@ func (t *Transport) Progress(out []dagmpi.Completion) ([]dagmpi.Completion, erro
 	if t.closed {
 		return out, fmt.Errorf("onesided: Progress on rank %d: transport closed", t.rank)
 	}
+	if mpi.Implementation == "mpich" {
+		// MPICH applies a put that its network module does not carry
+		// natively (an active message) only when the target enters the
+		// progress engine, which MPI_Win_sync does not: poke it.
+		if _, _, err := mpi.Iprobe(t.ctl.Comm(), mpi.AnySource, mpi.AnyTag); err != nil {
+			return out, t.fail("MPI_Iprobe (driving MPICH's progress)", t.rank, err)
+		}
+	}
 	if err := t.win.Sync(); err != nil {
 		return out, t.fail("MPI_Win_sync", t.rank, err)
 	}
