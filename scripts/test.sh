@@ -47,6 +47,8 @@ fi
 if command -v mpiexec.mpich >/dev/null 2>&1 && pkg-config --exists mpich; then
 	step "mpi and cudaaware with -tags mpich (MPICH $(pkg-config --modversion mpich))"
 	go test -count=1 -tags mpich ./mpi ./cudaaware
+	step "rma, collective and the runtime's transports with -tags mpich, at 2 and 3 ranks"
+	SPMD_MPITEST_NP=2,3 go test -count=1 -tags mpich ./rma ./collective ./dagmpi ./dagmpi/p2p ./dagmpi/onesided ./dagmpi/mux
 else
 	echo "MPICH not installed: skipping the -tags mpich run (SPMD_WITH_MPICH=1 scripts/setup.sh)"
 fi

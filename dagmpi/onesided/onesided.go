@@ -16,8 +16,10 @@
 //     flushes (MPI_Win_flush_all): the bytes are in r's memory;
 //  2. s puts the slot's notification word, k+1, and flushes again.
 //
-// r polls its own memory after MPI_Win_sync: when slot k mod Slots of s holds
-// k+1, chunk k has arrived. r copies it out at once, into the matching posted
+// r polls its own memory after MPI_Win_sync (under MPICH after an
+// MPI_Iprobe too: MPICH applies a put it carries as an active message only
+// when the target enters its progress engine, and MPI_Win_sync does not):
+// when slot k mod Slots of s holds k+1, chunk k has arrived. r copies it out at once, into the matching posted
 // receive or, when none is posted yet, into a buffer of the Transport's own
 // (MPI's "unexpected message" queue), so a ring never waits for the
 // application; then it puts the number of chunks it has consumed from s into
