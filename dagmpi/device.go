@@ -612,7 +612,8 @@ type devXfer struct {
 	mem     DeviceMem
 	bytes   int
 	nch     int
-	host    bool // a host message queued behind device transfers (hostHold)
+	host    bool  // a host message queued behind device transfers (hostHold)
+	path    uint8 // Completion.Path of the last chunk that finished
 	started bool
 	posted  int // chunks handed to the transport
 	retire  int // chunks finished (send complete; received and copied)
@@ -871,7 +872,7 @@ func (p *pump) devPoll(done []Completion, worked *bool) ([]Completion, error) {
 			}
 		}
 		if x.err != nil || x.retire == x.nch && x.started {
-			c := Completion{ID: x.id, Bytes: x.bytes, Err: x.err}
+			c := Completion{ID: x.id, Bytes: x.bytes, Err: x.err, Path: x.path}
 			if x.err != nil {
 				c.Bytes = 0
 			}
@@ -935,6 +936,7 @@ func (p *pump) devIdle() {
 // chunkDone handles the completion of chunk k of x.
 func (p *pump) chunkDone(x *devXfer, k int, c Completion) error {
 	_, n := x.span(k)
+	x.path = c.Path
 	if c.Err != nil {
 		x.err = c.Err
 		return nil

@@ -1,6 +1,7 @@
 package dagmpi
 
 import (
+	"fmt"
 	"sync/atomic"
 	"time"
 )
@@ -44,20 +45,87 @@ type Stats struct {
 	BytesRecv int64         // bytes of finished receives
 	Idle      time.Duration // total time workers spent parked without work
 	Comm      time.Duration // time with at least one transfer in the Transport
+	// ByTransport splits the finished sends by the path that carried
+	// them, keyed by the Transport's path names (see PathNamer: "p2p",
+	// "rma", "inproc"; "unnamed" for a Transport that names none), with
+	// every named path present, even at zero. With WithBroadcastTree the
+	// sends of a copy this rank received and forwards along a broadcast
+	// tree count under TreePath instead, whatever path carried them. The
+	// entries' Sends and Bytes sum to Sends and BytesSent.
+	ByTransport map[string]TransportBytes
+}
+
+// TreePath is the Stats.ByTransport key of the broadcast-tree forwards
+// (WithBroadcastTree): sends of a version from a rank that received it
+// rather than produced it.
+const TreePath = "tree"
+
+// unnamedPath is the Stats.ByTransport key of a Transport that is not a
+// PathNamer.
+const unnamedPath = "unnamed"
+
+// TransportBytes counts the finished sends of one path.
+type TransportBytes struct {
+	Sends int64 `json:"sends"`
+	Bytes int64 `json:"bytes"`
+}
+
+// pathCounter counts the sends of one path. The progress goroutine alone
+// adds to it; Stats reads it from anywhere.
+type pathCounter struct {
+	sends, bytes atomic.Int64
 }
 
 type counters struct {
 	tasks, sends, recvs, bytesSent, bytesRecv, idle, comm atomic.Int64
+
+	// paths[i] counts path i of the Transport (names[i]); paths[MaxPaths]
+	// the broadcast-tree forwards when tree is set.
+	paths [MaxPaths + 1]pathCounter
+	names []string
+	tree  bool
 }
 
 func (c *counters) snapshot() Stats {
-	return Stats{
-		Tasks:     c.tasks.Load(),
-		Sends:     c.sends.Load(),
-		Recvs:     c.recvs.Load(),
-		BytesSent: c.bytesSent.Load(),
-		BytesRecv: c.bytesRecv.Load(),
-		Idle:      time.Duration(c.idle.Load()),
-		Comm:      time.Duration(c.comm.Load()),
+	s := Stats{
+		Tasks:       c.tasks.Load(),
+		Sends:       c.sends.Load(),
+		Recvs:       c.recvs.Load(),
+		BytesSent:   c.bytesSent.Load(),
+		BytesRecv:   c.bytesRecv.Load(),
+		Idle:        time.Duration(c.idle.Load()),
+		Comm:        time.Duration(c.comm.Load()),
+		ByTransport: make(map[string]TransportBytes, len(c.names)+1),
 	}
+	for i, name := range c.names {
+		s.ByTransport[name] = TransportBytes{Sends: c.paths[i].sends.Load(), Bytes: c.paths[i].bytes.Load()}
+	}
+	if c.tree {
+		p := &c.paths[MaxPaths]
+		s.ByTransport[TreePath] = TransportBytes{Sends: p.sends.Load(), Bytes: p.bytes.Load()}
+	}
+	return s
+}
+
+// pathNames returns tr's path names (see PathNamer), checked.
+func pathNames(tr Transport, tree bool) ([]string, error) {
+	pn, ok := tr.(PathNamer)
+	if !ok {
+		return []string{unnamedPath}, nil
+	}
+	names := pn.Paths()
+	if len(names) < 1 || len(names) > MaxPaths {
+		return nil, fmt.Errorf("dagmpi: New: transport %T names %d paths, want 1 to %d", tr, len(names), MaxPaths)
+	}
+	for i, n := range names {
+		if n == "" || (tree && n == TreePath) {
+			return nil, fmt.Errorf("dagmpi: New: transport %T names path %d %q (empty, or %q with WithBroadcastTree)", tr, i, n, TreePath)
+		}
+		for _, m := range names[:i] {
+			if m == n {
+				return nil, fmt.Errorf("dagmpi: New: transport %T names path %q twice", tr, n)
+			}
+		}
+	}
+	return names, nil
 }

@@ -447,6 +447,15 @@ func (p *pump) complete(done []Completion) error {
 		} else {
 			rt.stats.sends.Add(1)
 			rt.stats.bytesSent.Add(int64(want))
+			path := int(c.Path)
+			if o.fwd {
+				path = MaxPaths
+			} else if path >= len(rt.stats.names) {
+				return &failure{msg: fmt.Sprintf("dagmpi: rank %d: transport reported path %d for the send of data %d to rank %d, but names %d paths",
+					rt.me, c.Path, o.rep.h.id, o.peer, len(rt.stats.names)), kind: ErrTransport}
+			}
+			rt.stats.paths[path].sends.Add(1)
+			rt.stats.paths[path].bytes.Add(int64(want))
 		}
 		if firstErr == nil && (c.Err != nil || (o.kind == opRecv && c.Bytes != want)) {
 			dir, prep := "receive", "from"

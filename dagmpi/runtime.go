@@ -141,6 +141,11 @@ func New(tr Transport, opts ...Option) (*Runtime, error) {
 		progEnd:   make(chan struct{}),
 		abortDone: make(chan struct{}),
 	}
+	names, err := pathNames(tr, cfg.tree)
+	if err != nil {
+		return nil, err
+	}
+	rt.stats.names, rt.stats.tree = names, cfg.tree
 	if c, ok := tr.(Controller); ok {
 		rt.ctrl = c
 		if cfg.check && !cfg.pruned {
@@ -363,7 +368,8 @@ func (rt *Runtime) failLocked(err error, local bool) {
 	}
 }
 
-// Stats returns the counters so far. Safe for concurrent use.
+// Stats returns the counters so far. Safe for concurrent use; it allocates
+// the ByTransport map, so call it between phases rather than per task.
 func (rt *Runtime) Stats() Stats {
 	return rt.stats.snapshot()
 }

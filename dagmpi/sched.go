@@ -54,6 +54,7 @@ type op struct {
 	pseq    uint64 // sequence number of the transfer between this pair
 	ridx    int    // position in rep.readers, or -1
 	posted  bool   // handed to the Transport
+	fwd     bool   // a send forwarding a received copy along a broadcast tree
 	running int    // worker+1 while the body runs
 
 	dev *devTask // device task (OnDevice), or nil

@@ -271,6 +271,7 @@ func (rt *Runtime) submitSends(seq uint64, name string, exec int, acc []access) 
 		}
 		s := rt.newOpLocked(opSend)
 		s.seq, s.name, s.peer, s.rep = seq, name, exec, h.rep
+		s.fwd = h.loc != me // WithBroadcastTree: a received copy moves on
 		s.pseq = rt.sendSeq[exec]
 		rt.sendSeq[exec]++
 		rt.xhash += xferID(me, exec, s.pseq, h)

@@ -77,6 +77,29 @@ type Completion struct {
 	ID    uint64 // the id given to Send or Recv
 	Bytes int    // bytes received (receives) or sent (sends)
 	Err   error  // non-nil if the operation failed (for example truncation)
+	// Path is the index, in the Transport's PathNamer.Paths, of the
+	// underlying path that carried the message; 0 for a Transport that is
+	// not a PathNamer. The Runtime counts finished sends per path
+	// (Stats.ByTransport).
+	Path uint8
+}
+
+// MaxPaths is the most paths a PathNamer may name.
+const MaxPaths = 8
+
+// PathNamer is an optional Transport capability: it names the underlying
+// paths a Transport moves messages on (the auto transport of dagmpi/mux:
+// "p2p" and "rma"; a transport with one path names that one), and the
+// Transport sets Completion.Path to the index of the path each finished
+// operation took. The Runtime calls Paths once, in New, and counts the sends
+// and bytes of each path into Stats.ByTransport with no map lookup or
+// allocation per message. Without the capability every send counts under
+// the name "unnamed".
+type PathNamer interface {
+	// Paths returns the names of the paths, 1 to MaxPaths distinct
+	// non-empty names, fixed for the Transport's life. The Runtime keeps
+	// the slice.
+	Paths() []string
 }
 
 // Waker is an optional Transport capability: Wake returns a channel that

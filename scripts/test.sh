@@ -47,13 +47,18 @@ fi
 if command -v mpiexec.mpich >/dev/null 2>&1 && pkg-config --exists mpich; then
 	step "mpi and cudaaware with -tags mpich (MPICH $(pkg-config --modversion mpich))"
 	go test -count=1 -tags mpich ./mpi ./cudaaware
+	step "rma, collective and the runtime's transports with -tags mpich, at 2 and 3 ranks"
+	SPMD_MPITEST_NP=2,3 go test -count=1 -tags mpich ./rma ./collective ./dagmpi ./dagmpi/p2p ./dagmpi/onesided ./dagmpi/mux
 else
 	echo "MPICH not installed: skipping the -tags mpich run (SPMD_WITH_MPICH=1 scripts/setup.sh)"
 fi
 if [ -e /usr/lib/x86_64-linux-gnu/libscalapack-openmpi.so ] || ldconfig -p 2>/dev/null | grep -q libscalapack-openmpi; then
-	step "blockcyclic against the real ScaLAPACK (-tags scalapack)"
-	go vet -tags scalapack ./blockcyclic/...
+	step "blockcyclic and the linear-algebra demos' -scalapack against the real ScaLAPACK (-tags scalapack)"
+	demos="./cmd/mpirun-examples/gemm ./cmd/mpirun-examples/cholesky ./cmd/mpirun-examples/lu ./cmd/mpirun-examples/solve ./cmd/mpirun-examples/qr"
+	go vet -tags scalapack ./blockcyclic/... $demos
 	go test -count=1 -tags scalapack ./blockcyclic/...
+	# Each demo once at n 300 on 2 ranks next to its ScaLAPACK routine.
+	go test -count=1 -tags scalapack -run ScaLAPACK $demos
 else
 	echo "ScaLAPACK not installed: skipping the -tags scalapack run"
 fi

@@ -137,10 +137,14 @@ type Endpoint struct {
 
 var (
 	_ dagmpi.Transport  = (*Endpoint)(nil)
+	_ dagmpi.PathNamer  = (*Endpoint)(nil)
 	_ dagmpi.Waker      = (*Endpoint)(nil)
 	_ dagmpi.Controller = (*Endpoint)(nil)
 	_ dagmpi.Spinner    = (*Endpoint)(nil)
 )
+
+// Paths implements dagmpi.PathNamer: one path, "inproc".
+func (e *Endpoint) Paths() []string { return []string{"inproc"} }
 
 func (e *Endpoint) Rank() int             { return e.rank }
 func (e *Endpoint) Size() int             { return len(e.w.eps) }

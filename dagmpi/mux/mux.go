@@ -121,7 +121,20 @@ var (
 	_ dagmpi.Transport  = (*Auto)(nil)
 	_ dagmpi.Controller = (*Auto)(nil)
 	_ dagmpi.Spinner    = (*Auto)(nil)
+	_ dagmpi.PathNamer  = (*Auto)(nil)
 )
+
+// Paths implements dagmpi.PathNamer: "p2p" (path 0) and "rma" (path 1),
+// whether or not the one-sided transport is open, so that every Auto
+// reports the same two paths.
+func (a *Auto) Paths() []string { return []string{"p2p", "rma"} }
+
+// mark sets the Path of the completions that sub-transport s appended.
+func mark(out []dagmpi.Completion, s int) {
+	for i := range out {
+		out[i].Path = uint8(s)
+	}
+}
 
 // NewAuto creates both transports on duplicates of comm and measures which
 // is faster for each size class: rank 0 and one other rank (the first on
@@ -308,6 +321,7 @@ func (a *Auto) Progress(out []dagmpi.Completion) ([]dagmpi.Completion, error) {
 		if out, err = a.sub[s].Progress(out); err != nil {
 			return out, err
 		}
+		mark(out[n:], s)
 		a.pending[s] -= len(out) - n
 	}
 	return out, nil
@@ -328,6 +342,7 @@ func (a *Auto) Spin(out []dagmpi.Completion, d time.Duration, attn *atomic.Uint3
 		}
 		n := len(out)
 		out, err := sp.Spin(out, d, attn)
+		mark(out[n:], s)
 		a.pending[s] -= len(out) - n
 		return out, err
 	}

@@ -3,6 +3,7 @@ package mux_test
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"os"
 	"testing"
 	"time"
@@ -154,12 +155,16 @@ func TestRandomGraphs(t *testing.T) {
 func TestNames(t *testing.T) {
 	w := mpi.World()
 	for _, c := range []struct {
-		name string
-		want any
-	}{{"p2p", &p2p.Transport{}}, {"rma", &onesided.Transport{}}, {"auto", &mux.Auto{}}} {
+		name  string
+		want  any
+		paths []string
+	}{{"p2p", &p2p.Transport{}, []string{"p2p"}}, {"rma", &onesided.Transport{}, []string{"rma"}}, {"auto", &mux.Auto{}, []string{"p2p", "rma"}}} {
 		tr, err := mux.New(w, c.name)
 		if assert.NoError(t, err, c.name) {
 			assert.IsType(t, c.want, tr, c.name)
+			if pn, ok := tr.(dagmpi.PathNamer); assert.True(t, ok, "%s is a dagmpi.PathNamer", c.name) {
+				assert.Equal(t, c.paths, pn.Paths(), c.name)
+			}
 			assert.NoError(t, tr.Close())
 		}
 	}
@@ -220,4 +225,55 @@ func TestCalibrationPair(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, mux.CalibrationPair(c.nodes), "nodes %v", c.nodes)
 	}
+}
+
+// TestByTransport routes 64-byte messages one-sided and 1 KiB messages
+// point-to-point, moves both from rank 0 to every other rank a few times,
+// and checks that the runtime's Stats.ByTransport counts each path's sends
+// and bytes exactly.
+func TestByTransport(t *testing.T) {
+	w := mpi.World()
+	var routes [32]bool
+	routes[bits.Len(64)] = true // 64..127 bytes one-sided; 1024 (class 11) p2p
+	tr, err := mux.NewAutoRoutes(w, routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := dagmpi.NewOwned(tr, dagmpi.WithWorkers(1), dagmpi.WithWatchdog(60*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const versions = 3
+	small, err := dagmpi.NewData[float64](rt, 8, 0, nil) // 64 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	large, err := dagmpi.NewData[float64](rt, 128, 0, nil) // 1 KiB
+	if err != nil {
+		t.Fatal(err)
+	}
+	nop := func(*dagmpi.Task) error { return nil }
+	for v := 0; v < versions && err == nil; v++ {
+		err = rt.Submit(nop, small.Write(), large.Write(), dagmpi.OnRank(0))
+		for r := 1; r < w.Size() && err == nil; r++ {
+			err = rt.Submit(nop, small.Read(), large.Read(), dagmpi.OnRank(r))
+		}
+	}
+	if err == nil {
+		err = rt.Wait()
+	}
+	assert.NoError(t, err)
+	s := rt.Stats()
+	assert.NoError(t, rt.Close())
+
+	k := int64(0)
+	if w.Rank() == 0 {
+		k = versions * int64(w.Size()-1)
+	}
+	assert.Equal(t, map[string]dagmpi.TransportBytes{
+		"rma": {Sends: k, Bytes: 64 * k},
+		"p2p": {Sends: k, Bytes: 1024 * k},
+	}, s.ByTransport, "rank %d", w.Rank())
+	assert.Equal(t, s.BytesSent, s.ByTransport["rma"].Bytes+s.ByTransport["p2p"].Bytes, "rank %d: bytes per transport sum to BytesSent", w.Rank())
+	assert.Equal(t, s.Sends, s.ByTransport["rma"].Sends+s.ByTransport["p2p"].Sends, "rank %d: sends per transport sum to Sends", w.Rank())
 }

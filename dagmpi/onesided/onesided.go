@@ -16,8 +16,10 @@
 //     flushes (MPI_Win_flush_all): the bytes are in r's memory;
 //  2. s puts the slot's notification word, k+1, and flushes again.
 //
-// r polls its own memory after MPI_Win_sync: when slot k mod Slots of s holds
-// k+1, chunk k has arrived. r copies it out at once, into the matching posted
+// r polls its own memory after MPI_Win_sync (under MPICH after an
+// MPI_Iprobe too: MPICH applies a put it carries as an active message only
+// when the target enters its progress engine, and MPI_Win_sync does not):
+// when slot k mod Slots of s holds k+1, chunk k has arrived. r copies it out at once, into the matching posted
 // receive or, when none is posted yet, into a buffer of the Transport's own
 // (MPI's "unexpected message" queue), so a ring never waits for the
 // application; then it puts the number of chunks it has consumed from s into
@@ -123,6 +125,7 @@ type inMsg struct {
 
 var (
 	_ dagmpi.Transport  = (*Transport)(nil)
+	_ dagmpi.PathNamer  = (*Transport)(nil)
 	_ dagmpi.Controller = (*Transport)(nil)
 )
 
@@ -187,6 +190,9 @@ func NewRuntime(comm *mpi.Comm, cfg Config, opts ...dagmpi.Option) (*dagmpi.Runt
 	}
 	return dagmpi.NewOwned(tr, opts...)
 }
+
+// Paths implements dagmpi.PathNamer: one path, "rma".
+func (t *Transport) Paths() []string { return []string{"rma"} }
 
 // Rank implements dagmpi.Transport.
 func (t *Transport) Rank() int { return t.rank }
@@ -351,6 +357,14 @@ func (t *Transport) fail(what string, peer int, err error) error {
 func (t *Transport) Progress(out []dagmpi.Completion) ([]dagmpi.Completion, error) {
 	if t.closed {
 		return out, fmt.Errorf("onesided: Progress on rank %d: transport closed", t.rank)
+	}
+	if mpi.Implementation == "mpich" {
+		// MPICH applies a put that its network module does not carry
+		// natively (an active message) only when the target enters the
+		// progress engine, which MPI_Win_sync does not: poke it.
+		if _, _, err := mpi.Iprobe(t.ctl.Comm(), mpi.AnySource, mpi.AnyTag); err != nil {
+			return out, t.fail("MPI_Iprobe (driving MPICH's progress)", t.rank, err)
+		}
 	}
 	if err := t.win.Sync(); err != nil {
 		return out, t.fail("MPI_Win_sync", t.rank, err)

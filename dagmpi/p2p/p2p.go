@@ -100,6 +100,7 @@ func (t *Transport) slot() []byte {
 
 var (
 	_ dagmpi.Transport  = (*Transport)(nil)
+	_ dagmpi.PathNamer  = (*Transport)(nil)
 	_ dagmpi.Controller = (*Transport)(nil)
 	_ dagmpi.Spinner    = (*Transport)(nil)
 )
@@ -123,6 +124,9 @@ func New(comm *mpi.Comm) (*Transport, error) {
 
 // Comm returns the Transport's own communicator.
 func (t *Transport) Comm() *mpi.Comm { return t.comm }
+
+// Paths implements dagmpi.PathNamer: one path, "p2p".
+func (t *Transport) Paths() []string { return []string{"p2p"} }
 
 // Rank implements dagmpi.Transport.
 func (t *Transport) Rank() int { return t.rank }

@@ -94,13 +94,19 @@ func RunWorld(t *testing.T, ranks []int, newWorld func(t *testing.T, ranks int) 
 }
 
 // waitAll drives Progress until every id in want completed, checking that
-// no id is reported twice or unexpectedly. It returns the completions by id.
+// no id is reported twice or unexpectedly, and that each completion's Path
+// is one tr names (dagmpi.PathNamer; 0 for a Transport that names none). It
+// returns the completions by id.
 func waitAll(tr dagmpi.Transport, want ...uint64) (map[uint64]dagmpi.Completion, error) {
-	return waitAllWith(tr.Progress, want...)
+	return waitAllWith(tr, tr.Progress, want...)
 }
 
 // waitAllWith is waitAll polling with poll (Progress or a Spin).
-func waitAllWith(poll func([]dagmpi.Completion) ([]dagmpi.Completion, error), want ...uint64) (map[uint64]dagmpi.Completion, error) {
+func waitAllWith(tr dagmpi.Transport, poll func([]dagmpi.Completion) ([]dagmpi.Completion, error), want ...uint64) (map[uint64]dagmpi.Completion, error) {
+	paths := 1
+	if pn, ok := tr.(dagmpi.PathNamer); ok {
+		paths = len(pn.Paths())
+	}
 	pending := make(map[uint64]bool, len(want))
 	for _, id := range want {
 		pending[id] = true
@@ -120,6 +126,9 @@ func waitAllWith(poll func([]dagmpi.Completion) ([]dagmpi.Completion, error), wa
 			}
 			if !pending[c.ID] {
 				return got, fmt.Errorf("id %d reported but not pending", c.ID)
+			}
+			if int(c.Path) >= paths {
+				return got, fmt.Errorf("id %d reported on path %d, but the transport names %d paths", c.ID, c.Path, paths)
 			}
 			delete(pending, c.ID)
 			got[c.ID] = c
@@ -220,14 +229,22 @@ func spinner(tr dagmpi.Transport) error {
 	if err != nil {
 		return fmt.Errorf("Spin: %v", err)
 	}
-	if took := time.Since(t0); len(early) == m && took < d {
+	// The receive may have completed already, during the first Spin: the
+	// previous rank got here first and sent (a rank descheduled for long,
+	// under oversubscription). A Spin with nothing pending may then return
+	// at once.
+	recvDone := false
+	for _, c := range early {
+		recvDone = recvDone || c.ID == 1
+	}
+	if took := time.Since(t0); len(early) == m && took < d && !recvDone {
 		return fmt.Errorf("Spin(%v) reported nothing after %v", d, took)
 	}
 	if err := tr.Send(out, next, 6, 2); err != nil {
 		return fmt.Errorf("Send: %v", err)
 	}
 	seen := early
-	got, err := waitAllWith(func(buf []dagmpi.Completion) ([]dagmpi.Completion, error) {
+	got, err := waitAllWith(tr, func(buf []dagmpi.Completion) ([]dagmpi.Completion, error) {
 		if len(seen) > 0 {
 			buf, seen = append(buf, seen...), nil
 			return buf, nil

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spmd-go/spmd/blockcyclic/scalapack"
 	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/jobtest"
 	"github.com/spmd-go/spmd/internal/mpitest"
 )
@@ -71,6 +72,9 @@ func TestDemoJSON(t *testing.T) {
 		if pruned := strings.Contains(strings.Join(args, " "), "-pruned"); (rep["pruned"] == true) != pruned {
 			t.Errorf("%v: pruned %v in the report", args, rep["pruned"])
 		}
+		if err := jobtest.CheckSplit(rep); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
 	}
 }
 
@@ -103,5 +107,23 @@ func TestDemoErrors(t *testing.T) {
 		if !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: stderr does not say %q:\n%s", c.args, c.want, stderr)
 		}
+	}
+}
+
+// TestDemoScaLAPACK runs the demo once small with -scalapack (PDPOTRF on
+// the same matrix; built with -tags scalapack, as CI's ScaLAPACK step does)
+// and checks the comparison fields of its report.
+func TestDemoScaLAPACK(t *testing.T) {
+	if !scalapack.Available {
+		t.Skip("built without -tags scalapack")
+	}
+	bin := jobtest.Build(t, "scalapack")
+	out := jobtest.Run(t, bin, 2, 2*time.Minute, "-json", "-dgemm=false", "-n", "300", "-nb", "64", "-p", "1", "-q", "2", "-scalapack")
+	rep := jobtest.Report(t, out)
+	if err := jobtest.CheckScaLAPACK(rep, 30); err != nil {
+		t.Error(err)
+	}
+	if err := jobtest.CheckSplit(rep); err != nil {
+		t.Error(err)
 	}
 }

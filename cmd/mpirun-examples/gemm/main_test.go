@@ -15,21 +15,13 @@ import (
 // TestDemoJSON builds the demo and runs it small under mpirun at 2 ranks,
 // SUMMA and 2.5D, checking the JSON it prints.
 func TestDemoJSON(t *testing.T) {
-	var tags []string
-	if scalapack.Available {
-		tags = append(tags, "scalapack")
-	}
-	bin := jobtest.Build(t, tags...)
+	bin := jobtest.Build(t)
 	dir := t.TempDir()
 	for _, args := range [][]string{
 		{"-n", "300", "-nb", "64", "-p", "1", "-q", "2"},
 		{"-n", "300", "-nb", "64", "-algo", "2.5d", "-p", "1", "-q", "1", "-r", "2"},
 		{"-n", "300", "-nb", "64", "-p", "2", "-q", "1", "-pruned"},
 	} {
-		sl := scalapack.Available && args[4] == "-p"
-		if sl {
-			args = append(args, "-scalapack")
-		}
 		out := jobtest.Run(t, bin, 2, 2*time.Minute, append([]string{"-json", "-dgemm=false", "-trace", filepath.Join(dir, "trace.json")}, args...)...)
 		var got map[string]any
 		line := strings.TrimSpace(out)
@@ -47,8 +39,8 @@ func TestDemoJSON(t *testing.T) {
 		if res, _ := got["residual"].(float64); !(res <= 10) {
 			t.Errorf("%v: residual %v above 10", args, got["residual"])
 		}
-		if r, _ := got["ratio"].(float64); sl && !(r > 0) {
-			t.Errorf("%v: -scalapack gave no ratio: %s", args, line)
+		if err := jobtest.CheckSplit(got); err != nil {
+			t.Errorf("%v: %v", args, err)
 		}
 		for _, r := range []string{"", ".1"} {
 			if _, err := os.Stat(filepath.Join(dir, "trace.json"+r)); err != nil {
@@ -65,5 +57,23 @@ func TestDemoJSON(t *testing.T) {
 		if g, _ := got["gflops"].(float64); !(g > 0) {
 			t.Errorf("%v: gflops %v", args, got["gflops"])
 		}
+	}
+}
+
+// TestDemoScaLAPACK runs the demo once small with -scalapack (PDGEMM on the
+// same matrices; built with -tags scalapack, as CI's ScaLAPACK step does)
+// and checks the comparison fields of its report.
+func TestDemoScaLAPACK(t *testing.T) {
+	if !scalapack.Available {
+		t.Skip("built without -tags scalapack")
+	}
+	bin := jobtest.Build(t, "scalapack")
+	out := jobtest.Run(t, bin, 2, 2*time.Minute, "-json", "-dgemm=false", "-n", "300", "-nb", "64", "-p", "1", "-q", "2", "-scalapack")
+	rep := jobtest.Report(t, out)
+	if err := jobtest.CheckScaLAPACK(rep, 10); err != nil {
+		t.Error(err)
+	}
+	if err := jobtest.CheckSplit(rep); err != nil {
+		t.Error(err)
 	}
 }

@@ -15,11 +15,7 @@ import (
 // both grid shapes and trees, checking the JSON it prints (the program
 // itself fails when a residual is above Tol).
 func TestDemoJSON(t *testing.T) {
-	var tags []string
-	if scalapack.Available {
-		tags = append(tags, "scalapack")
-	}
-	bin := jobtest.Build(t, tags...)
+	bin := jobtest.Build(t)
 	for _, args := range [][]string{
 		{"-n", "300", "-nb", "64", "-p", "1", "-q", "2", "-algo", "tile", "-check-q"},
 		{"-n", "250", "-nb", "48", "-p", "2", "-q", "1", "-algo", "tile", "-tree", "flat", "-ib", "16", "-check-q"},
@@ -28,11 +24,7 @@ func TestDemoJSON(t *testing.T) {
 		{"-n", "250", "-nb", "48", "-p", "1", "-q", "2", "-algo", "tile", "-pruned", "-check-q"},
 		{"-n", "250", "-nb", "48", "-p", "2", "-q", "1", "-algo", "panel"},
 	} {
-		sl := scalapack.Available
 		checkQ := slices.Contains(args, "-check-q")
-		if sl {
-			args = append(args, "-scalapack", "-scalapack-nb", "32")
-		}
 		out := jobtest.Run(t, bin, 2, 2*time.Minute, append([]string{"-json", "-dgemm=false"}, args...)...)
 		var got map[string]any
 		line := strings.TrimSpace(out)
@@ -54,13 +46,26 @@ func TestDemoJSON(t *testing.T) {
 		if g, _ := got["gflops"].(float64); !(g > 0) {
 			t.Errorf("%v: gflops %v", args, got["gflops"])
 		}
-		if sl {
-			if r, _ := got["ratio"].(float64); !(r > 0) {
-				t.Errorf("%v: -scalapack gave no ratio: %s", args, line)
-			}
-			if r, ok := got["scalapack_residual"].(float64); !ok || !(r <= Tol) {
-				t.Errorf("%v: ScaLAPACK residual %v, want <= %d", args, got["scalapack_residual"], Tol)
-			}
+		if err := jobtest.CheckSplit(got); err != nil {
+			t.Errorf("%v: %v", args, err)
 		}
+	}
+}
+
+// TestDemoScaLAPACK runs the demo once small with -scalapack (PDGEQRF on
+// the same matrix; built with -tags scalapack, as CI's ScaLAPACK step does)
+// and checks the comparison fields of its report.
+func TestDemoScaLAPACK(t *testing.T) {
+	if !scalapack.Available {
+		t.Skip("built without -tags scalapack")
+	}
+	bin := jobtest.Build(t, "scalapack")
+	out := jobtest.Run(t, bin, 2, 2*time.Minute, "-json", "-dgemm=false", "-n", "300", "-nb", "64", "-p", "1", "-q", "2", "-algo", "tile", "-scalapack", "-scalapack-nb", "32")
+	rep := jobtest.Report(t, out)
+	if err := jobtest.CheckScaLAPACK(rep, Tol); err != nil {
+		t.Error(err)
+	}
+	if err := jobtest.CheckSplit(rep); err != nil {
+		t.Error(err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spmd-go/spmd/blockcyclic/scalapack"
 	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/jobtest"
 	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/ludemo"
 )
@@ -18,8 +19,29 @@ func TestDemoJSON(t *testing.T) {
 		{"-n", "250", "-nb", "48", "-p", "2", "-q", "1", "-nrhs", "3", "-pivot", "tournament"},
 	} {
 		out := jobtest.Run(t, bin, 2, 2*time.Minute, append([]string{"-json", "-dgemm=false"}, args...)...)
+		if err := jobtest.CheckSplit(jobtest.Report(t, out)); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
 		if err := ludemo.CheckJSON(out, "gesv", 2, args[len(args)-1]); err != nil {
 			t.Errorf("%v: %v", args, err)
 		}
+	}
+}
+
+// TestDemoScaLAPACK runs the demo once small with -scalapack (PDGETRF and PDGETRS on
+// the same matrix; built with -tags scalapack, as CI's ScaLAPACK step does)
+// and checks the comparison fields of its report.
+func TestDemoScaLAPACK(t *testing.T) {
+	if !scalapack.Available {
+		t.Skip("built without -tags scalapack")
+	}
+	bin := jobtest.Build(t, "scalapack")
+	out := jobtest.Run(t, bin, 2, 2*time.Minute, "-json", "-dgemm=false", "-n", "300", "-nb", "64", "-p", "1", "-q", "2", "-nrhs", "3", "-scalapack")
+	rep := jobtest.Report(t, out)
+	if err := jobtest.CheckScaLAPACK(rep, ludemo.Tol); err != nil {
+		t.Error(err)
+	}
+	if err := jobtest.CheckSplit(rep); err != nil {
+		t.Error(err)
 	}
 }

@@ -8,6 +8,8 @@ package jobtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -57,4 +59,59 @@ func Run(t *testing.T, bin string, n int, limit time.Duration, args ...string) s
 		t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr:\n%s", path, strings.Join(cmd.Args[1:], " "), err, stdout.String(), stderr.String())
 	}
 	return stdout.String()
+}
+
+// Report parses out, rank 0's standard output with -json, as one JSON
+// object, failing the test if it is not one.
+func Report(t *testing.T, out string) map[string]any {
+	t.Helper()
+	var rep map[string]any
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &rep); err != nil {
+		t.Fatalf("output is not one JSON object: %v\n%s", err, out)
+	}
+	return rep
+}
+
+// CheckSplit returns an error unless the report's split has
+// bytes_by_transport, an object of byte counts that sum to its bytes_sent.
+func CheckSplit(rep map[string]any) error {
+	split, ok := rep["split"].(map[string]any)
+	if !ok {
+		return fmt.Errorf("no split object in %v", rep)
+	}
+	sent, ok := split["bytes_sent"].(float64)
+	if !ok {
+		return fmt.Errorf("split has no bytes_sent: %v", split)
+	}
+	by, ok := split["bytes_by_transport"].(map[string]any)
+	if !ok || len(by) == 0 {
+		return fmt.Errorf("split has no bytes_by_transport object: %v", split)
+	}
+	sum := 0.0
+	for k, v := range by {
+		b, ok := v.(float64)
+		if !ok || b < 0 {
+			return fmt.Errorf("split.bytes_by_transport[%q] = %v, want a byte count", k, v)
+		}
+		sum += b
+	}
+	if sum != sent {
+		return fmt.Errorf("split.bytes_by_transport %v sums to %v, want bytes_sent %v", by, sum, sent)
+	}
+	return nil
+}
+
+// CheckScaLAPACK returns an error unless the report of a run with
+// -scalapack has scalapack_gflops and ratio above 0 and a
+// scalapack_residual in [0, tol].
+func CheckScaLAPACK(rep map[string]any, tol float64) error {
+	for _, k := range []string{"scalapack_gflops", "ratio"} {
+		if v, _ := rep[k].(float64); !(v > 0) {
+			return fmt.Errorf("%s %v, want > 0", k, rep[k])
+		}
+	}
+	if r, ok := rep["scalapack_residual"].(float64); !ok || !(r >= 0 && r <= tol) {
+		return fmt.Errorf("scalapack_residual %v, want in [0, %v]", rep["scalapack_residual"], tol)
+	}
+	return nil
 }

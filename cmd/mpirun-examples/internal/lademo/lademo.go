@@ -17,7 +17,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -76,6 +78,11 @@ type Split struct {
 	// the rank that sent most.
 	BytesSent        int64 `json:"bytes_sent"`
 	BytesSentMaxRank int64 `json:"bytes_sent_max_rank"`
+	// BytesByTransport splits BytesSent (all ranks) by the path that
+	// carried it (dagmpi.Stats.ByTransport: "p2p" and "rma" under the
+	// auto transport, "tree" for broadcast-tree forwards); it sums to
+	// BytesSent.
+	BytesByTransport map[string]int64 `json:"bytes_by_transport"`
 }
 
 // Result is what a body reports. Seconds and Flops give our rate; the
@@ -380,6 +387,12 @@ func (e *Env) Time(f func() error) (float64, error) {
 	// counter is credited when a worker wakes, so it may include time before
 	// the run).
 	loc := []float64{dt, bad, busy, (s1.Comm - s0.Comm).Seconds(), max(dt-busy, 0), float64(s1.BytesSent - s0.BytesSent)}
+	// Every rank has the same transport, hence the same paths: append them
+	// in name order.
+	paths := slices.Sorted(maps.Keys(s1.ByTransport))
+	for _, p := range paths {
+		loc = append(loc, float64(s1.ByTransport[p].Bytes-s0.ByTransport[p].Bytes))
+	}
 	mx := make([]float64, len(loc))
 	sum := make([]float64, len(loc))
 	if err := mpi.Allreduce(e.Comm, loc, mx, mpi.Max); err != nil {
@@ -396,6 +409,10 @@ func (e *Env) Time(f func() error) (float64, error) {
 	}
 	n := float64(e.Size)
 	e.split = Split{Compute: sum[2] / n, Comm: sum[3] / n, Idle: sum[4] / n, BytesSent: int64(sum[5]), BytesSentMaxRank: int64(mx[5])}
+	e.split.BytesByTransport = make(map[string]int64, len(paths))
+	for i, p := range paths {
+		e.split.BytesByTransport[p] = int64(sum[6+i])
+	}
 	return mx[0], nil
 }
 
