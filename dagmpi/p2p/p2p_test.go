@@ -203,7 +203,13 @@ func TestFailureEndsJob(t *testing.T) {
 			var ee *exec.ExitError
 			if runErr == nil {
 				t.Errorf("failing job exited 0")
-			} else if !errors.As(runErr, &ee) || ee.ExitCode() != c.code {
+			} else if !errors.As(runErr, &ee) {
+				t.Errorf("failing job ended with %v, want exit status %d", runErr, c.code)
+			} else if ee.ExitCode() != c.code && !(mpi.Implementation == "mpich" && c.code == p2p.AbortCode) {
+				// MPICH's mpiexec (Hydra) reports an MPI_Abort either
+				// with the abort code or as the signal it killed the
+				// other ranks with (9), depending on which process it
+				// reaps first: any failure status is right there.
 				t.Errorf("failing job ended with %v, want exit status %d", runErr, c.code)
 			}
 			// "Within seconds": the helpers' watchdog is 1s and
