@@ -68,15 +68,8 @@ type Data[T any] struct {
 // copied; other ranks must pass nil. T must be a fixed-size type without
 // pointers (numbers, bool, arrays and structs of them).
 func NewData[T any](rt *Runtime, n, home int, init []T) (*Data[T], error) {
-	if rt == nil {
-		panic(errNilRuntime)
-	}
-	if rt.closed {
-		return nil, ErrClosed
-	}
-	var zero T
-	if err := checkPlain(reflect.TypeOf(zero)); err != nil {
-		return nil, fmt.Errorf("dagmpi: NewData[%T]: %v", zero, err)
+	if err := checkNew[T](rt, "NewData"); err != nil {
+		return nil, err
 	}
 	if n < 0 {
 		return nil, fmt.Errorf("dagmpi: NewData: negative length %d", n)
@@ -100,6 +93,22 @@ func NewData[T any](rt *Runtime, n, home int, init []T) (*Data[T], error) {
 	rt.ndata++
 	rt.hash = mix(rt.hash, uint64(n)<<32^uint64(home)<<8^0xda7a)
 	return &Data[T]{h: h}, nil
+}
+
+// checkNew checks what NewData and NewDataSet share: a live Runtime and a
+// plain element type.
+func checkNew[T any](rt *Runtime, call string) error {
+	if rt == nil {
+		panic(errNilRuntime)
+	}
+	if rt.closed {
+		return ErrClosed
+	}
+	var zero T
+	if err := checkPlain(reflect.TypeOf(zero)); err != nil {
+		return fmt.Errorf("dagmpi: %s[%T]: %v", call, zero, err)
+	}
+	return nil
 }
 
 // newHandle makes the handle with the given id; on the home rank it
@@ -152,15 +161,8 @@ type DataSet[T any] struct {
 // spec and fill must be deterministic and may run at any later time, once
 // per handle; fill only on the home rank.
 func NewDataSet[T any](rt *Runtime, count int, spec func(k int) (n, home int), fill func(k int, buf []T)) (*DataSet[T], error) {
-	if rt == nil {
-		panic(errNilRuntime)
-	}
-	if rt.closed {
-		return nil, ErrClosed
-	}
-	var zero T
-	if err := checkPlain(reflect.TypeOf(zero)); err != nil {
-		return nil, fmt.Errorf("dagmpi: NewDataSet[%T]: %v", zero, err)
+	if err := checkNew[T](rt, "NewDataSet"); err != nil {
+		return nil, err
 	}
 	if count < 0 {
 		return nil, fmt.Errorf("dagmpi: NewDataSet: negative count %d", count)

@@ -89,11 +89,13 @@ func TestTaskErrorEndsJob(t *testing.T) {
 	}
 }
 
-func TestWatchdogNamesStuckTask(t *testing.T) {
-	checkNoLeak(t)
+// stuckJob runs a job whose one task, on rank 1, blocks until the job has
+// failed, and returns the per-rank errors.
+func stuckJob(t *testing.T, opts []dagmpi.Option) []error {
+	t.Helper()
 	release := make(chan struct{})
 	defer close(release)
-	errs := failJob(t, []dagmpi.Option{dagmpi.WithWatchdog(200 * time.Millisecond)}, func(rt *dagmpi.Runtime) error {
+	return failJob(t, opts, func(rt *dagmpi.Runtime) error {
 		a, err := newF64(rt, 2, 1, 0)
 		if err != nil {
 			return err
@@ -114,6 +116,11 @@ func TestWatchdogNamesStuckTask(t *testing.T) {
 		}
 		return err
 	})
+}
+
+func TestWatchdogNamesStuckTask(t *testing.T) {
+	checkNoLeak(t)
+	errs := stuckJob(t, []dagmpi.Option{dagmpi.WithWatchdog(200 * time.Millisecond)})
 	if err := contains(errs[1], "rank 1", "no progress", `task "stuck" (#0) running on worker`); err != nil {
 		t.Error(err)
 	}
@@ -362,28 +369,7 @@ func TestClosedRuntime(t *testing.T) {
 func TestWatchdogFromEnv(t *testing.T) {
 	checkNoLeak(t)
 	t.Setenv(dagmpi.EnvWatchdog, "200ms")
-	release := make(chan struct{})
-	defer close(release)
-	errs := failJob(t, nil, func(rt *dagmpi.Runtime) error {
-		a, err := newF64(rt, 2, 1, 0)
-		if err != nil {
-			return err
-		}
-		if err := rt.Submit(func(t *dagmpi.Task) error {
-			<-release
-			return nil
-		}, a.ReadWrite(), dagmpi.Name("stuck")); err != nil {
-			return err
-		}
-		err = rt.Wait()
-		if rt.Rank() == 1 {
-			go func() {
-				time.Sleep(50 * time.Millisecond)
-				release <- struct{}{}
-			}()
-		}
-		return err
-	})
+	errs := stuckJob(t, nil)
 	if !errors.Is(errs[1], dagmpi.ErrNoProgress) {
 		t.Errorf("rank 1: %v does not wrap ErrNoProgress", errs[1])
 	}

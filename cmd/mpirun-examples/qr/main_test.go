@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spmd-go/spmd/blockcyclic/scalapack"
 	"github.com/spmd-go/spmd/cmd/mpirun-examples/internal/jobtest"
 )
 
@@ -55,17 +54,4 @@ func TestDemoJSON(t *testing.T) {
 // TestDemoScaLAPACK runs the demo once small with -scalapack (PDGEQRF on
 // the same matrix; built with -tags scalapack, as CI's ScaLAPACK step does)
 // and checks the comparison fields of its report.
-func TestDemoScaLAPACK(t *testing.T) {
-	if !scalapack.Available {
-		t.Skip("built without -tags scalapack")
-	}
-	bin := jobtest.Build(t, "scalapack")
-	out := jobtest.Run(t, bin, 2, 2*time.Minute, "-json", "-dgemm=false", "-n", "300", "-nb", "64", "-p", "1", "-q", "2", "-algo", "tile", "-scalapack", "-scalapack-nb", "32")
-	rep := jobtest.Report(t, out)
-	if err := jobtest.CheckScaLAPACK(rep, Tol); err != nil {
-		t.Error(err)
-	}
-	if err := jobtest.CheckSplit(rep); err != nil {
-		t.Error(err)
-	}
-}
+func TestDemoScaLAPACK(t *testing.T) { jobtest.ScaLAPACKDemo(t, Tol) }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spmd-go/spmd/blockcyclic/scalapack"
 	"github.com/spmd-go/spmd/internal/mpitest"
 )
 
@@ -114,4 +115,26 @@ func CheckScaLAPACK(rep map[string]any, tol float64) error {
 		return fmt.Errorf("scalapack_residual %v, want in [0, %v]", rep["scalapack_residual"], tol)
 	}
 	return nil
+}
+
+// ScaLAPACKDemo is a demo's TestDemoScaLAPACK: it builds the demo of the
+// test's package with -tags scalapack, runs it once small on 2 ranks (n 300,
+// nb 64, 1 x 2) with -scalapack (the ScaLAPACK routine on the same matrix),
+// and checks the comparison fields of its report (ScaLAPACK's residual
+// below tol) and its time split. It skips when the test binary itself was
+// built without the tag, as outside CI's ScaLAPACK step.
+func ScaLAPACKDemo(t *testing.T, tol float64) {
+	t.Helper()
+	if !scalapack.Available {
+		t.Skip("built without -tags scalapack")
+	}
+	bin := Build(t, "scalapack")
+	out := Run(t, bin, 2, 2*time.Minute, "-json", "-dgemm=false", "-n", "300", "-nb", "64", "-p", "1", "-q", "2", "-scalapack")
+	rep := Report(t, out)
+	if err := CheckScaLAPACK(rep, tol); err != nil {
+		t.Error(err)
+	}
+	if err := CheckSplit(rep); err != nil {
+		t.Error(err)
+	}
 }
