@@ -22,6 +22,12 @@ func spmd(t testing.TB, cfg inproc.Config, opts []dagmpi.Option, body func(rt *d
 // spmdPer is spmd with options chosen per rank.
 func spmdPer(t testing.TB, cfg inproc.Config, rankOpts func(rank int) []dagmpi.Option, body func(rt *dagmpi.Runtime) error) []error {
 	t.Helper()
+	return spmdWith(t, cfg, rankOpts, nil, body)
+}
+
+// spmdWith is spmdPer over endpoints wrapped by wrap (nil: as they are).
+func spmdWith(t testing.TB, cfg inproc.Config, rankOpts func(rank int) []dagmpi.Option, wrap func(dagmpi.Transport) dagmpi.Transport, body func(rt *dagmpi.Runtime) error) []error {
+	t.Helper()
 	w, err := inproc.NewWorld(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +39,11 @@ func spmdPer(t testing.TB, cfg inproc.Config, rankOpts func(rank int) []dagmpi.O
 		go func(r int) {
 			defer wg.Done()
 			o := append(append([]dagmpi.Option(nil), rankOpts(r)...), dagmpi.WithOwnedTransport())
-			rt, err := dagmpi.New(w.Endpoint(r), o...)
+			var tr dagmpi.Transport = w.Endpoint(r)
+			if wrap != nil {
+				tr = wrap(tr)
+			}
+			rt, err := dagmpi.New(tr, o...)
 			if err != nil {
 				errs[r] = err
 				return

@@ -41,47 +41,32 @@ func (t *tidTransport) Progress(out []dagmpi.Completion) ([]dagmpi.Completion, e
 // transport comes from one OS thread, on a chain that bounces between two
 // ranks (many polls, sleeps and wake-ups), and that the values are right.
 func TestLockedThread(t *testing.T) {
-	w, err := inproc.NewWorld(inproc.Config{Ranks: 2, Seed: 3})
-	if err != nil {
-		t.Fatal(err)
+	var trs [2]*tidTransport
+	wrap := func(tr dagmpi.Transport) dagmpi.Transport {
+		w := &tidTransport{Transport: tr, tids: map[int]int{}}
+		trs[tr.Rank()] = w
+		return w
 	}
-	trs := make([]*tidTransport, 2)
-	errs := make([]error, 2)
-	var wg sync.WaitGroup
-	for r := range 2 {
-		trs[r] = &tidTransport{Transport: w.Endpoint(r), tids: map[int]int{}}
-		wg.Add(1)
-		go func(r int) {
-			defer wg.Done()
-			rt, err := dagmpi.New(trs[r], dagmpi.WithLockedThread(), dagmpi.WithOwnedTransport(), dagmpi.WithWorkers(2))
-			if err != nil {
-				errs[r] = err
-				return
+	opts := []dagmpi.Option{dagmpi.WithLockedThread(), dagmpi.WithWorkers(2)}
+	errs := spmdWith(t, inproc.Config{Ranks: 2, Seed: 3}, func(int) []dagmpi.Option { return opts }, wrap, func(rt *dagmpi.Runtime) error {
+		d, err := dagmpi.NewData[float64](rt, 1, 0, nil)
+		if err != nil {
+			return err
+		}
+		for i := range 300 {
+			if err := rt.Submit(func(tk *dagmpi.Task) error {
+				d.Buf(tk)[0]++
+				return nil
+			}, d.ReadWrite(), dagmpi.OnRank(i%2)); err != nil {
+				return err
 			}
-			d, err := dagmpi.NewData[float64](rt, 1, 0, nil)
-			if err == nil {
-				for i := range 300 {
-					if err = rt.Submit(func(tk *dagmpi.Task) error {
-						d.Buf(tk)[0]++
-						return nil
-					}, d.ReadWrite(), dagmpi.OnRank(i%2)); err != nil {
-						break
-					}
-				}
-			}
-			if err == nil {
-				var v []float64
-				if v, err = d.FetchAll(); err == nil && v[0] != 300 {
-					t.Errorf("rank %d: value %v, want 300", r, v[0])
-				}
-			}
-			if cerr := rt.Close(); err == nil {
-				err = cerr
-			}
-			errs[r] = err
-		}(r)
-	}
-	wg.Wait()
+		}
+		v, err := d.FetchAll()
+		if err == nil && v[0] != 300 {
+			t.Errorf("rank %d: value %v, want 300", rt.Rank(), v[0])
+		}
+		return err
+	})
 	for r := range 2 {
 		if errs[r] != nil {
 			t.Fatalf("rank %d: %v", r, errs[r])

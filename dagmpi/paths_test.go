@@ -3,7 +3,6 @@ package dagmpi_test
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/spmd-go/spmd/dagmpi"
@@ -35,30 +34,8 @@ func (p *pathed) Progress(done []dagmpi.Completion) ([]dagmpi.Completion, error)
 // spmdWrapped is spmd over endpoints wrapped by wrap.
 func spmdWrapped(t *testing.T, ranks int, wrap func(dagmpi.Transport) dagmpi.Transport, body func(rt *dagmpi.Runtime) error) []error {
 	t.Helper()
-	w, err := inproc.NewWorld(inproc.Config{Ranks: ranks})
-	if err != nil {
-		t.Fatal(err)
-	}
-	errs := make([]error, ranks)
-	var wg sync.WaitGroup
-	for r := range ranks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rt, err := dagmpi.New(wrap(w.Endpoint(r)), dagmpi.WithOwnedTransport(), dagmpi.WithWatchdog(30e9))
-			if err != nil {
-				errs[r] = err
-				return
-			}
-			err = body(rt)
-			if cerr := rt.Close(); err == nil {
-				err = cerr
-			}
-			errs[r] = err
-		}()
-	}
-	wg.Wait()
-	return errs
+	opts := []dagmpi.Option{dagmpi.WithWatchdog(30e9)}
+	return spmdWith(t, inproc.Config{Ranks: ranks}, func(int) []dagmpi.Option { return opts }, wrap, body)
 }
 
 // oneSend moves one 10-float64 version from rank 0 to rank 1.
