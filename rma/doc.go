@@ -78,7 +78,9 @@
 // Complete, Unlock of the last locked rank, UnlockAll, FlushAll,
 // FlushLocalAll, or Flush/FlushLocal when a single rank is locked. Until
 // then the program must not modify an origin buffer nor read a result
-// buffer. FetchAndOp and CompareAndSwap copy their value operands, so only
+// buffer. A completing flush keeps up to eight buffers pinned, so that a
+// loop of puts and flushes from the same buffer does not pin and unpin it
+// each time; the end of the epoch (or Free) unpins them. FetchAndOp and CompareAndSwap copy their value operands, so only
 // the result is the program's to keep. The request-based operations pin
 // their buffers in the returned Request until Wait or Test completes it.
 // Create's buffer and attached buffers are pinned until Free (or Detach).

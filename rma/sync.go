@@ -362,15 +362,24 @@ func (w *Window[T]) flush(kind flushKind, rank int) error {
 		return mpiErr(rc, call)
 	}
 	// Every pending operation is now complete at the origin when the
-	// flush covered all of them.
+	// flush covered all of them: the pins may go, but a loop that puts
+	// from the same few buffers and flushes each time would pin and unpin
+	// them on every iteration (about a third of a small put and flush), so
+	// they stay until more than keptPins have gathered or the epoch ends.
 	switch {
-	case kind == flushAll || kind == flushLocalAll:
-		w.unpinOps()
-	case (kind == flushOne || kind == flushLocalOne) && w.access == epochLock && w.nlocks == 1:
-		w.unpinOps()
+	case kind == flushAll || kind == flushLocalAll,
+		(kind == flushOne || kind == flushLocalOne) && w.access == epochLock && w.nlocks == 1:
+		if w.npins > keptPins {
+			w.unpinOps()
+		}
 	}
 	return nil
 }
+
+// keptPins is how many origin and result buffers a completing flush leaves
+// pinned for the next operations (they are unpinned at the latest when the
+// epoch ends or the window is freed).
+const keptPins = 8
 
 // Flush completes every operation this rank issued to rank, at the origin
 // and at rank, without ending the epoch (MPI_Win_flush; local). Needs a

@@ -465,7 +465,9 @@ func (w *Window[T]) lockedRanks() []int {
 }
 
 // pin keeps p (an origin or result buffer) pinned until the next
-// synchronisation that completes every pending operation of w.
+// synchronisation that completes every pending operation of w (a flush
+// leaves up to keptPins pinned for reuse; the epoch's end unpins them). The
+// last buffer pinned is not pinned again.
 func (w *Window[T]) pin(p unsafe.Pointer) {
 	if p == nil || p == w.lastPin {
 		return
