@@ -233,23 +233,14 @@ func (s *DataSet[T]) ProducedOn(k, rank int) error {
 	if k < 0 || k >= len(s.items) {
 		return fmt.Errorf("dagmpi: DataSet.ProducedOn(%d, %d): outside a set of %d", k, rank, len(s.items))
 	}
-	if d := s.items[k].Load(); d != nil {
-		return d.ProducedOn(rank)
-	}
-	rt := s.rt
-	if rt.closed {
-		return ErrClosed
-	}
-	if rank < 0 || rank >= rt.size {
-		return fmt.Errorf("dagmpi: ProducedOn(%d): rank outside [0, %d)", rank, rt.size)
-	}
-	if rank == rt.me {
-		return fmt.Errorf("dagmpi: ProducedOn(%d): this rank runs the tasks that write there, so it must submit them", rank)
+	if err := s.rt.checkProducedOn(rank); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if d := s.items[k].Load(); d != nil {
-		return d.ProducedOn(rank)
+		s.rt.remoteWrite(d.h, rank)
+		return nil
 	}
 	if _, home := s.spec(k); rank == home {
 		delete(s.moved, k)
@@ -348,7 +339,15 @@ func (d *Data[T]) Buf(t *Task) []T {
 // always correct. Transfers are inferred exactly as without pruning.
 func (d *Data[T]) ProducedOn(rank int) error {
 	h := d.handle()
-	rt := h.rt
+	if err := h.rt.checkProducedOn(rank); err != nil {
+		return err
+	}
+	h.rt.remoteWrite(h, rank)
+	return nil
+}
+
+// checkProducedOn checks the rank of a ProducedOn (of a Data or a DataSet).
+func (rt *Runtime) checkProducedOn(rank int) error {
 	if rt.closed {
 		return ErrClosed
 	}
@@ -358,7 +357,6 @@ func (d *Data[T]) ProducedOn(rank int) error {
 	if rank == rt.me {
 		return fmt.Errorf("dagmpi: ProducedOn(%d): this rank runs the tasks that write there, so it must submit them", rank)
 	}
-	rt.remoteWrite(h, rank)
 	return nil
 }
 

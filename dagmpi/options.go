@@ -2,6 +2,7 @@ package dagmpi
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"time"
 )
@@ -10,6 +11,21 @@ import (
 // every Runtime that does not set one with WithWatchdog (a Go duration such
 // as "10m"), so that a batch job can bound a hang without a code change.
 const EnvWatchdog = "SPMD_WATCHDOG"
+
+// WatchdogFromEnv returns the watchdog $SPMD_WATCHDOG sets and whether it
+// is set; a value that is not a non-negative Go duration is an error naming
+// the variable (New returns it).
+func WatchdogFromEnv() (d time.Duration, set bool, err error) {
+	v := os.Getenv(EnvWatchdog)
+	if v == "" {
+		return 0, false, nil
+	}
+	d, err = time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, false, fmt.Errorf("%s=%q: want a non-negative Go duration such as 10m", EnvWatchdog, v)
+	}
+	return d, true, nil
+}
 
 type config struct {
 	workers      int

@@ -3,7 +3,6 @@ package dagmpi
 import (
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,11 +96,9 @@ func New(tr Transport, opts ...Option) (*Runtime, error) {
 		return nil, errors.New(errNilTransport)
 	}
 	cfg := defaultConfig()
-	if v := os.Getenv(EnvWatchdog); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			return nil, fmt.Errorf("dagmpi: New: %s=%q: want a non-negative Go duration such as 10m", EnvWatchdog, v)
-		}
+	if d, set, err := WatchdogFromEnv(); err != nil {
+		return nil, fmt.Errorf("dagmpi: New: %w", err)
+	} else if set {
 		cfg.watchdog = d
 	}
 	for _, o := range opts {

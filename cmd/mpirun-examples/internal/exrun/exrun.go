@@ -29,7 +29,7 @@ type Flags struct {
 // (dagmpi.EnvWatchdog) when it holds a valid duration, else 5 minutes. (An
 // invalid value is reported by dagmpi.New.)
 func DefaultWatchdog() time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(dagmpi.EnvWatchdog)); err == nil && d >= 0 {
+	if d, set, err := dagmpi.WatchdogFromEnv(); err == nil && set {
 		return d
 	}
 	return 5 * time.Minute

@@ -163,12 +163,10 @@ func runScaLAPACK(e *lademo.Env, cfg Config, nb int, gen func(i, j int) float64,
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	a.MakeLocal() // pruned: make the owned tiles (and their contents) before timing
 	b, err := bc.NewMatrixFunc(e.RT, n, nrhs, nb, nb, e.Dist, rhs)
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	b.MakeLocal() // pruned: make the owned tiles (and their contents) before timing
 	la, lda, err := a.Local(nil, 0)
 	if err != nil {
 		return 0, 0, 0, err
