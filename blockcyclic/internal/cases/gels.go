@@ -13,7 +13,6 @@ import (
 	bc "github.com/spmd-go/spmd/blockcyclic"
 	"github.com/spmd-go/spmd/blockcyclic/kernels"
 	"github.com/spmd-go/spmd/dagmpi"
-	"github.com/spmd-go/spmd/dagmpi/inproc"
 )
 
 // Tolerances of the Gels cases beyond qr.go's GelsTol (which bounds the
@@ -345,20 +344,11 @@ func gelsErrors(rt *dagmpi.Runtime) error {
 	if err != nil {
 		return err
 	}
-	w, err := inproc.NewWorld(inproc.Config{Ranks: 1})
+	alien, closeAlien, err := alienMatrix(6, 2, 2, 1)
 	if err != nil {
 		return err
 	}
-	other, err := dagmpi.New(w.Endpoint(0), dagmpi.WithOwnedTransport())
-	if err != nil {
-		return err
-	}
-	defer other.Close()
-	one := must(bc.NewCyclic2D(1, 1, bc.RowMajor, 0, 0))
-	alien, err := bc.NewMatrix(other, 6, 2, 2, 1, one)
-	if err != nil {
-		return err
-	}
+	defer closeAlien()
 	for _, tc := range []struct {
 		what string
 		err  error

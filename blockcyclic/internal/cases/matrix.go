@@ -8,6 +8,7 @@ import (
 
 	bc "github.com/spmd-go/spmd/blockcyclic"
 	"github.com/spmd-go/spmd/dagmpi"
+	"github.com/spmd-go/spmd/dagmpi/inproc"
 )
 
 // Shape is a matrix size and tile size.
@@ -310,3 +311,23 @@ func third[T, U any](_ T, _ U, err error) error { return err }
 // Eps is the relative machine precision of LAPACK's scaled residuals
 // (DLAMCH('E') = 2^-53).
 const Eps = 0x1p-53
+
+// alienMatrix returns an m x n matrix in mb x nb tiles on a Runtime of its
+// own (one in-process rank), for the "belongs to another Runtime" errors,
+// and the function that closes that Runtime.
+func alienMatrix(m, n, mb, nb int) (*bc.Matrix, func(), error) {
+	w, err := inproc.NewWorld(inproc.Config{Ranks: 1})
+	if err != nil {
+		return nil, nil, err
+	}
+	other, err := dagmpi.New(w.Endpoint(0), dagmpi.WithOwnedTransport())
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := bc.NewMatrix(other, m, n, mb, nb, must(bc.NewCyclic2D(1, 1, bc.RowMajor, 0, 0)))
+	if err != nil {
+		other.Close()
+		return nil, nil, err
+	}
+	return a, func() { other.Close() }, nil
+}

@@ -7,7 +7,6 @@ import (
 
 	bc "github.com/spmd-go/spmd/blockcyclic"
 	"github.com/spmd-go/spmd/dagmpi"
-	"github.com/spmd-go/spmd/dagmpi/inproc"
 )
 
 // TranTol bounds |C - (beta C0 + alpha Aᵀ)| entrywise in units of
@@ -138,19 +137,11 @@ func tranErrors(rt *dagmpi.Runtime) error {
 	if err != nil {
 		return err
 	}
-	w, err := inproc.NewWorld(inproc.Config{Ranks: 1})
+	alien, closeAlien, err := alienMatrix(6, 4, 2, 2)
 	if err != nil {
 		return err
 	}
-	other, err := dagmpi.New(w.Endpoint(0), dagmpi.WithOwnedTransport())
-	if err != nil {
-		return err
-	}
-	defer other.Close()
-	alien, err := bc.NewMatrix(other, 6, 4, 2, 2, must(bc.NewCyclic2D(1, 1, bc.RowMajor, 0, 0)))
-	if err != nil {
-		return err
-	}
+	defer closeAlien()
 	for _, tc := range []struct {
 		what string
 		err  error
