@@ -18,6 +18,7 @@ package rma
 #cgo mpich CFLAGS: -Wno-stringop-overflow
 // The communication shims never call back into Go and keep no Go pointer.
 #cgo nocallback rma_put
+#cgo nocallback rma_put_notify
 #cgo nocallback rma_get
 #cgo nocallback rma_accumulate
 #cgo nocallback rma_get_accumulate
@@ -89,6 +90,12 @@ func lowDetach(win, base uintptr) int { return int(C.rma_win_detach(u(win), u(ba
 
 func lowPut(o uintptr, n int, dt uintptr, target int, disp int64, win uintptr) int {
 	return int(C.rma_put(u(o), C.int(n), u(dt), C.int(target), C.int64_t(disp), u(win)))
+}
+
+func lowPutNotify(o uintptr, n int, disp int64, h uintptr, hn int, hdisp int64, f uintptr, fn int, fdisp int64, dt uintptr, target int, win uintptr) (rc, step int) {
+	var s C.int
+	rc = int(C.rma_put_notify(u(o), C.int(n), C.int64_t(disp), u(h), C.int(hn), C.int64_t(hdisp), u(f), C.int(fn), C.int64_t(fdisp), u(dt), C.int(target), u(win), &s))
+	return rc, int(s)
 }
 
 func lowGet(o uintptr, n int, dt uintptr, target int, disp int64, win uintptr) int {

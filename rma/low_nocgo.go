@@ -46,6 +46,10 @@ func lowPut(o uintptr, n int, dt uintptr, target int, disp int64, win uintptr) i
 	panic("rma: built without cgo")
 }
 
+func lowPutNotify(o uintptr, n int, disp int64, h uintptr, hn int, hdisp int64, f uintptr, fn int, fdisp int64, dt uintptr, target int, win uintptr) (rc, step int) {
+	panic("rma: built without cgo")
+}
+
 func lowGet(o uintptr, n int, dt uintptr, target int, disp int64, win uintptr) int {
 	panic("rma: built without cgo")
 }

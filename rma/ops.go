@@ -86,6 +86,51 @@ func (w *Window[T]) Put(origin []T, target, disp int) error {
 	return nil
 }
 
+// PutNotify puts origin at element disp and head at headDisp of target's
+// window, completes both at target (MPI_Win_flush), then puts flag at
+// flagDisp and completes it too: once target sees flag's value in its
+// window (after Sync), origin and head are there. This is how a one-sided
+// message is announced (dagmpi/onesided uses it), done in one crossing into
+// the library instead of five. head may be empty; flag may not. It needs a
+// passive-target epoch to target (Lock or LockAll). Everything is complete
+// at target when it returns, so the buffers are pinned for the call only.
+func (w *Window[T]) PutNotify(origin []T, disp int, head []T, headDisp int, flag []T, flagDisp int, target int) error {
+	const call = "PutNotify"
+	if err := w.checkAccess(call, target, disp, len(origin)); err != nil {
+		return err
+	}
+	if err := w.checkAccess(call, target, headDisp, len(head)); err != nil {
+		return err
+	}
+	if len(flag) == 0 {
+		return rmaErr(mpi.ErrCount, call, "%v: empty flag: the target would have nothing to see", w)
+	}
+	if err := w.checkAccess(call, target, flagDisp, len(flag)); err != nil {
+		return err
+	}
+	if w.access != epochLock && w.access != epochLockAll {
+		return rmaErr(mpi.ErrRMASync, call, "%v: needs a passive-target epoch (Lock or LockAll) to flush", w)
+	}
+	// The call completes what it puts: pinned for the call only.
+	po, ph, pf := ptr(origin), ptr(head), ptr(flag)
+	var pin runtime.Pinner
+	for _, p := range [...]unsafe.Pointer{po, ph, pf} {
+		if p != nil {
+			pin.Pin(p)
+		}
+	}
+	defer pin.Unpin()
+	rc, step := lowPutNotify(uintptr(po), len(origin), int64(disp), uintptr(ph), len(head), int64(headDisp),
+		uintptr(pf), len(flag), int64(flagDisp), w.dt, target, w.h)
+	runtime.KeepAlive(origin)
+	runtime.KeepAlive(head)
+	runtime.KeepAlive(flag)
+	if rc != 0 {
+		return mpiErr(rc, [...]string{"MPI_Put (PutNotify: data)", "MPI_Win_flush (PutNotify)", "MPI_Put (PutNotify: flag)", "MPI_Win_flush (PutNotify: flag)"}[step])
+	}
+	return nil
+}
+
 // Get copies len(result) elements of target's window from element disp
 // into result (MPI_Get). result holds the data only after the
 // synchronisation that ends the epoch (or a flush); it stays pinned by w

@@ -289,6 +289,74 @@ func TestLockFlush(t *testing.T) {
 	}
 }
 
+// TestPutNotify: each rank sends 50 messages to its right neighbour with
+// PutNotify (data, a two-word head, a flag counting the messages), the
+// neighbour waiting for each flag before it checks the data and the head and
+// answers on a flag of its own; then the misuses.
+func TestPutNotify(t *testing.T) {
+	const n, rounds = 37, 50
+	for _, c := range mpitest.Comms(t) {
+		// Layout: data [0, n), head [n, n+2), flag n+2, ack n+3.
+		w, err := rma.Allocate[int64](c, n+4)
+		require.NoError(t, err)
+		clear(w.Local())
+		require.NoError(t, mpi.Barrier(c))
+		require.NoError(t, w.LockAll())
+		left, right := ring(c)
+		r := c.Rank()
+		mem := w.Local()
+		wait := func(at int, v int64) error {
+			for i := 0; ; i++ {
+				if mpi.Implementation == "mpich" {
+					// MPICH applies active-message puts in its progress engine.
+					if _, _, err := mpi.Iprobe(c, mpi.AnySource, mpi.AnyTag); err != nil {
+						return err
+					}
+				}
+				if err := w.Sync(); err != nil {
+					return err
+				}
+				if mem[at] == v {
+					return nil
+				}
+				if i > 1e8 {
+					return fmt.Errorf("word %d never became %d (is %d)", at, v, mem[at])
+				}
+			}
+		}
+		data := make([]int64, n)
+		for k := int64(1); k <= rounds; k++ {
+			for i := range data {
+				data[i] = int64(r)*1000000 + k*1000 + int64(i)
+			}
+			head := []int64{int64(r), k * k}
+			require.NoError(t, w.PutNotify(data, 0, head, n, []int64{k}, n+2, right), "round %d", k)
+			require.NoError(t, wait(n+2, k), "round %d", k)
+			for i := 0; i < n; i++ {
+				if mem[i] != int64(left)*1000000+k*1000+int64(i) {
+					t.Fatalf("%v: round %d: data[%d] = %d, want rank %d's", c, k, i, mem[i], left)
+				}
+			}
+			require.Equal(t, []int64{int64(left), k * k}, mem[n:n+2], "round %d: head", k)
+			// Acknowledge (no data, no head) so that left may overwrite.
+			require.NoError(t, w.PutNotify(nil, 0, nil, 0, []int64{k}, n+3, left))
+			require.NoError(t, wait(n+3, k), "round %d: ack", k)
+		}
+		one := []int64{1}
+		assert.ErrorIs(t, w.PutNotify(data, 0, nil, 0, nil, 0, right), mpi.ErrCount, "empty flag")
+		assert.ErrorIs(t, w.PutNotify(data, 0, nil, 0, one, n+4, right), mpi.ErrRMARange, "flag outside the window")
+		assert.ErrorIs(t, w.PutNotify(data, 10, nil, 0, one, n+3, right), mpi.ErrRMARange, "data outside the window")
+		assert.ErrorIs(t, w.PutNotify(data, 0, nil, 0, one, n+3, c.Size()), mpi.ErrRank, "rank outside the communicator")
+		require.NoError(t, w.UnlockAll())
+		require.NoError(t, mpi.Barrier(c))
+		assert.ErrorIs(t, w.PutNotify(data, 0, nil, 0, one, n+3, right), mpi.ErrRMASync, "outside an epoch")
+		require.NoError(t, w.Fence())
+		assert.ErrorIs(t, w.PutNotify(data, 0, nil, 0, one, n+3, right), mpi.ErrRMASync, "in a fence epoch")
+		require.NoError(t, w.Fence(rma.NoSucceed))
+		assert.NoError(t, w.Free())
+	}
+}
+
 func TestRequestOps(t *testing.T) {
 	const n = 8
 	for _, c := range mpitest.Comms(t) {

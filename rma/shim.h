@@ -128,6 +128,28 @@ static inline int rma_put(uintptr_t o, int n, uintptr_t dt, int target, int64_t 
 	return MPI_Put((const void *)o, n, RMA_DT(dt), target, (MPI_Aint)disp, n, RMA_DT(dt), RMA_WIN(win));
 }
 
+// rma_put_notify: put o (n elements) at disp and h (hn) at hdisp, flush to
+// target, put f (fn) at fdisp, flush again. *step is set to the call that
+// failed: 0 a put of data or head, 1 the first flush, 2 the flag's put, 3
+// the second flush.
+static inline int rma_put_notify(uintptr_t o, int n, int64_t disp, uintptr_t h, int hn, int64_t hdisp, uintptr_t f,
+				 int fn, int64_t fdisp, uintptr_t dt, int target, uintptr_t win, int *step) {
+	int rc;
+	*step = 0;
+	if (n > 0 && (rc = MPI_Put((const void *)o, n, RMA_DT(dt), target, (MPI_Aint)disp, n, RMA_DT(dt), RMA_WIN(win))))
+		return rc;
+	if (hn > 0 && (rc = MPI_Put((const void *)h, hn, RMA_DT(dt), target, (MPI_Aint)hdisp, hn, RMA_DT(dt), RMA_WIN(win))))
+		return rc;
+	*step = 1;
+	if ((rc = MPI_Win_flush(target, RMA_WIN(win))))
+		return rc;
+	*step = 2;
+	if ((rc = MPI_Put((const void *)f, fn, RMA_DT(dt), target, (MPI_Aint)fdisp, fn, RMA_DT(dt), RMA_WIN(win))))
+		return rc;
+	*step = 3;
+	return MPI_Win_flush(target, RMA_WIN(win));
+}
+
 static inline int rma_get(uintptr_t o, int n, uintptr_t dt, int target, int64_t disp, uintptr_t win) {
 	return MPI_Get((void *)o, n, RMA_DT(dt), target, (MPI_Aint)disp, n, RMA_DT(dt), RMA_WIN(win));
 }
