@@ -342,6 +342,12 @@ func (rt *Runtime) closeDevices() error {
 // drop forgets the replica's buffer once it is stale and unused, returning
 // its device memory to the pool.
 func (r *replica) drop() {
+	if r.loan {
+		rt := r.h.rt
+		delete(rt.loans, r)
+		r.loan = false
+		rt.lender.Return(r.buf)
+	}
 	r.buf = nil
 	if r.dmem != nil {
 		r.h.dev.recycle(r.dmem)

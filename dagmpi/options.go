@@ -42,6 +42,7 @@ type config struct {
 	pruned       bool
 	tree         bool
 	lockThread   bool
+	noLoans      bool
 	obs          Observer
 	graph        *Graph
 }
@@ -100,6 +101,15 @@ func WithWatchdog(d time.Duration) Option {
 // streams differ by design: the hash is neither kept nor compared.
 func WithCheck(on bool) Option {
 	return func(c *config) error { c.check = on; return nil }
+}
+
+// WithoutLoans makes the Runtime copy every received message into a
+// buffer of its own even when its Transport is a Lender (the one-sided
+// transport, or auto where it routes a size one-sided), which by default
+// lends the window memory a message arrived in instead. For measuring what
+// the loans save.
+func WithoutLoans() Option {
+	return func(c *config) error { c.noLoans = true; return nil }
 }
 
 // WithMaxPending bounds the operations (tasks and transfers of this rank)

@@ -399,14 +399,19 @@ func (p *pump) postRecvs() error {
 		p.recvs++
 		p.recvQ[p.recvHead] = nil
 		p.recvHead++
-		o.rep.buf = o.rep.h.alloc()
 		p.inflight += n
 		id := p.newID(o)
 		tag := int(o.pseq % p.rt.tags)
 		var err error
-		if o.rep.h.dev != nil || len(p.dev.keys) > 0 {
+		switch l := p.rt.lender; {
+		case o.rep.h.dev != nil || len(p.dev.keys) > 0:
+			o.rep.buf = o.rep.h.alloc()
 			err = p.devRecv(o, tag, id) // device.go: device data, or behind a device transfer with this tag
-		} else {
+		case l != nil && l.Lends(int(n)):
+			// The Transport supplies the buffer at completion.
+			err = l.RecvLoan(int(n), o.peer, tag, id)
+		default:
+			o.rep.buf = o.rep.h.alloc()
 			err = p.rt.tr.Recv(o.rep.buf, o.peer, tag, id)
 		}
 		if err != nil {
@@ -442,6 +447,14 @@ func (p *pump) complete(done []Completion) error {
 		if o.kind == opRecv {
 			p.inflight -= int64(want)
 			p.recvs--
+			if c.Buf != nil {
+				// A RecvLoan: the bytes are where the Transport says.
+				if c.Err == nil && len(c.Buf) == want {
+					o.rep.buf, o.rep.loan = c.Buf, c.Loaned
+				} else if c.Loaned {
+					rt.lender.Return(c.Buf)
+				}
+			}
 			rt.stats.recvs.Add(1)
 			rt.stats.bytesRecv.Add(int64(c.Bytes))
 		} else {
@@ -499,6 +512,9 @@ func (p *pump) complete(done []Completion) error {
 	rt.holdWake, rt.held = true, 0
 	for _, o := range ops {
 		if o.kind == opRecv {
+			if o.rep.loan {
+				rt.loans[o.rep] = struct{}{}
+			}
 			rt.completeLocked(o)
 		}
 	}

@@ -19,6 +19,7 @@ type randomCase struct {
 	prune                         bool
 	inline                        time.Duration // WithInline if nonzero
 	tree                          bool          // WithBroadcastTree
+	lend                          bool          // the endpoints lend received messages (dagmpi.Lender)
 }
 
 func (c randomCase) String() string {
@@ -29,6 +30,9 @@ func (c randomCase) String() string {
 	}
 	if c.tree {
 		s += "_tree"
+	}
+	if c.lend {
+		s += "_lend"
 	}
 	return s
 }
@@ -52,7 +56,11 @@ func runRandom(t *testing.T, c randomCase, seed int64) {
 	if c.tree {
 		opts = append(opts, dagmpi.WithBroadcastTree())
 	}
-	errs := spmd(t, inproc.Config{Ranks: c.ranks, Seed: seed, TagBound: c.tagBound, MaxDelay: c.delay}, opts,
+	cfg := inproc.Config{Ranks: c.ranks, Seed: seed, TagBound: c.tagBound, MaxDelay: c.delay}
+	if c.lend {
+		cfg.Lend = 1 << 30
+	}
+	errs := spmd(t, cfg, opts,
 		func(rt *dagmpi.Runtime) error {
 			got, err := s.Run(rt, c.prune)
 			if err != nil {
@@ -93,11 +101,16 @@ func TestRandomGraphs(t *testing.T) {
 				// Every task made ready by an arrival with no worker busy runs
 				// on the progress goroutine, whatever its length.
 				randomCase{ranks: ranks, workers: 2, ndata: 6, ntasks: 200, tagBound: 16, delay: 100 * time.Microsecond, prune: prune, inline: time.Hour},
+				// Received versions read in memory the transport lends, and
+				// poisons once given back.
+				randomCase{ranks: ranks, workers: 3, ndata: 10, ntasks: 300, tagBound: 64, delay: 300 * time.Microsecond, prune: prune, lend: true},
+				randomCase{ranks: ranks, workers: 2, ndata: 6, ntasks: 200, tagBound: 16, delay: 100 * time.Microsecond, prune: prune, inline: time.Hour, lend: true},
 			)
 		}
 		// Versions moving along broadcast trees (full submission only).
 		cases = append(cases,
 			randomCase{ranks: ranks, workers: 2, ndata: 6, ntasks: 200, delay: 100 * time.Microsecond, tree: true},
+			randomCase{ranks: ranks, workers: 2, ndata: 6, ntasks: 200, delay: 100 * time.Microsecond, tree: true, lend: true},
 			randomCase{ranks: ranks, workers: 1, ndata: 4, ntasks: 200, tagBound: 2, maxBytes: 8, maxPending: 3, delay: 100 * time.Microsecond, tree: true},
 		)
 	}

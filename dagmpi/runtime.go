@@ -54,6 +54,8 @@ type Runtime struct {
 	err       error
 	stopping  bool
 	free      []*op
+	lender    Lender                // the Transport, when it lends and WithoutLoans is off
+	loans     map[*replica]struct{} // replicas whose buf is lent by the Transport
 
 	wake      chan struct{} // wakes the progress goroutine
 	busySleep atomic.Bool   // the progress goroutine sleeps because every worker is busy
@@ -154,6 +156,10 @@ func New(tr Transport, opts ...Option) (*Runtime, error) {
 	}
 	if sp, ok := tr.(Spinner); ok {
 		rt.spinner = sp
+	}
+	if l, ok := tr.(Lender); ok && !cfg.noLoans {
+		rt.lender = l
+		rt.loans = make(map[*replica]struct{})
 	}
 	rt.workCond.L = &rt.mu
 	rt.userCond.L = &rt.mu
@@ -324,6 +330,7 @@ func (rt *Runtime) Close() error {
 	rt.mu.Unlock()
 	rt.kick()
 	rt.wg.Wait()
+	rt.returnLoans()
 	if derr := rt.closeDevices(); derr != nil && err == nil {
 		err = fmt.Errorf("dagmpi: rank %d: releasing devices: %w", rt.me, derr)
 	}
@@ -333,6 +340,19 @@ func (rt *Runtime) Close() error {
 		}
 	}
 	return err
+}
+
+// returnLoans gives the Transport back the memory it lent to replicas
+// that are still alive when the Runtime closes; their buffers become nil.
+func (rt *Runtime) returnLoans() {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	for r := range rt.loans {
+		b := r.buf
+		r.buf, r.loan = nil, false
+		rt.lender.Return(b)
+	}
+	clear(rt.loans)
 }
 
 // kick wakes the progress goroutine, or ends its Spinner.Spin.

@@ -112,6 +112,7 @@ type replica struct {
 	readers  []*op // unfinished ops reading buf since lastW
 	refs     int   // unfinished ops using the replica
 	attached bool  // the handle's current replica (holds the latest version)
+	loan     bool  // buf is lent by the Transport (Lender): give it back in drop
 
 	// dmem holds a device handle's data; buf is then a placeholder
 	// (device.go).

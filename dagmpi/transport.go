@@ -82,6 +82,40 @@ type Completion struct {
 	// not a PathNamer. The Runtime counts finished sends per path
 	// (Stats.ByTransport).
 	Path uint8
+	// Buf is set for a receive posted with Lender.RecvLoan: the message's
+	// bytes (Bytes of them). When Loaned is false Buf is a buffer the
+	// Transport allocated and gave up; when it is true Buf is the
+	// Transport's own memory (a window slot), lent to the Runtime until it
+	// calls Lender.Return with it.
+	Buf    []byte
+	Loaned bool
+}
+
+// Lender is an optional Transport capability for a Transport whose
+// messages land in memory of its own (the one-sided transport puts them
+// into slots of the receiver's MPI window): instead of copying a message
+// out into a buffer the Runtime allocated, it lends the Runtime the memory
+// it arrived in, so a receive costs no copy. The Runtime reads (and may
+// write) the lent bytes like any replica and gives them back when the
+// replica dies: when the version is superseded and its last local user is
+// done, or at Close. A Transport bounds what it lends (a loan holds a window
+// slot) and copies instead when the bound is reached, so loans the Runtime
+// keeps for long never stop messages from flowing.
+type Lender interface {
+	// Lends reports whether a receive of n bytes may be lent: the Runtime
+	// then posts it with RecvLoan instead of Recv. It must give the same
+	// answer for the same n during the Transport's life.
+	Lends(n int) bool
+	// RecvLoan posts a receive of a message of at most n bytes from rank
+	// src with tag, as Recv does but without a buffer: its Completion
+	// carries the bytes in Buf (see Completion.Loaned). A longer message
+	// completes with an error.
+	RecvLoan(n, src, tag int, id uint64) error
+	// Return gives back the Buf of a Completion with Loaned set, once the
+	// Runtime no longer touches its bytes. It may be called from any
+	// goroutine, also after Close (then it does nothing); a buf that is not
+	// an outstanding loan makes it panic.
+	Return(buf []byte)
 }
 
 // MaxPaths is the most paths a PathNamer may name.

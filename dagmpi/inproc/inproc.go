@@ -29,6 +29,13 @@ type Config struct {
 	TagBound int           // exclusive tag bound; default 32768 (MPI's guaranteed minimum + 1)
 	Seed     int64         // seeds the delays
 	MaxDelay time.Duration // largest random delay of a message or completion; 0 for none
+	// Lend makes the endpoints dagmpi.Lenders of messages of up to Lend
+	// bytes (0: none), as the one-sided transport is: a RecvLoan completes
+	// with a buffer of the endpoint's (three times in four marked lent, the
+	// fourth given away), which must come back through Return exactly once
+	// and is then overwritten with 0xA5 bytes, so that a Runtime that
+	// reads a loan after giving it back computes visibly wrong results.
+	Lend int
 }
 
 // World is a set of connected endpoints, one per rank.
@@ -112,6 +119,8 @@ type recvReq struct {
 	src, tag int
 	buf      []byte
 	id       uint64
+	loan     bool // RecvLoan: no buf, at most n bytes
+	n        int
 }
 
 type completion struct {
@@ -133,6 +142,7 @@ type Endpoint struct {
 	done   []completion    // completions not yet reported
 	timer  *time.Timer
 	closed bool
+	lent   map[*byte]int // outstanding loans: first byte -> length
 }
 
 var (
@@ -141,6 +151,7 @@ var (
 	_ dagmpi.Waker      = (*Endpoint)(nil)
 	_ dagmpi.Controller = (*Endpoint)(nil)
 	_ dagmpi.Spinner    = (*Endpoint)(nil)
+	_ dagmpi.Lender     = (*Endpoint)(nil)
 )
 
 // Paths implements dagmpi.PathNamer: one path, "inproc".
@@ -236,6 +247,50 @@ func (e *Endpoint) Recv(buf []byte, src, tag int, id uint64) error {
 	return nil
 }
 
+// Lends implements dagmpi.Lender: messages of 1 to Config.Lend bytes.
+func (e *Endpoint) Lends(n int) bool { return n > 0 && n <= e.w.cfg.Lend }
+
+// RecvLoan implements dagmpi.Lender.
+func (e *Endpoint) RecvLoan(n, src, tag int, id uint64) error {
+	if err := e.check("RecvLoan"); err != nil {
+		return err
+	}
+	if err := e.checkPeer("RecvLoan", src, tag); err != nil {
+		return err
+	}
+	if n < 0 {
+		return fmt.Errorf("inproc: RecvLoan on rank %d: negative length %d", e.rank, n)
+	}
+	e.mu.Lock()
+	e.recvs = append(e.recvs, recvReq{src: src, tag: tag, id: id, loan: true, n: n})
+	e.mu.Unlock()
+	return nil
+}
+
+// Return implements dagmpi.Lender: it checks that buf is an outstanding
+// loan and poisons it.
+func (e *Endpoint) Return(buf []byte) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return
+	}
+	if len(buf) == 0 || e.lent[&buf[0]] != len(buf) {
+		panic(fmt.Sprintf("inproc: Return on rank %d of a %d-byte buffer that is not an outstanding loan", e.rank, len(buf)))
+	}
+	delete(e.lent, &buf[0])
+	for i := range buf {
+		buf[i] = 0xA5
+	}
+}
+
+// Loans returns the number of outstanding loans.
+func (e *Endpoint) Loans() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.lent)
+}
+
 type sendDone struct {
 	to *Endpoint
 	c  dagmpi.Completion
@@ -284,13 +339,18 @@ func (e *Endpoint) Progress(out []dagmpi.Completion) ([]dagmpi.Completion, error
 		m := s.msgs[0]
 		s.msgs[0] = nil
 		s.msgs = s.msgs[1:]
-		n := copy(r.buf, m.buf)
-		var err error
-		if len(m.buf) > len(r.buf) {
-			err = fmt.Errorf("inproc: rank %d: message of %d bytes from rank %d (tag %d) truncated to a %d-byte receive",
-				e.rank, len(m.buf), m.src, m.tag, len(r.buf))
+		var c dagmpi.Completion
+		if r.loan {
+			c = e.lendLocked(r, m)
+		} else {
+			n := copy(r.buf, m.buf)
+			c = dagmpi.Completion{ID: r.id, Bytes: n}
+			if len(m.buf) > len(r.buf) {
+				c.Err = fmt.Errorf("inproc: rank %d: message of %d bytes from rank %d (tag %d) truncated to a %d-byte receive",
+					e.rank, len(m.buf), m.src, m.tag, len(r.buf))
+			}
 		}
-		e.done = append(e.done, completion{c: dagmpi.Completion{ID: r.id, Bytes: n, Err: err}, at: now.Add(e.delay())})
+		e.done = append(e.done, completion{c: c, at: now.Add(e.delay())})
 		sends = append(sends, sendDone{to: m.from, c: dagmpi.Completion{ID: m.id, Bytes: len(m.buf)}})
 	}
 	clear(e.recvs[len(kept):])
@@ -329,6 +389,25 @@ func (e *Endpoint) Progress(out []dagmpi.Completion) ([]dagmpi.Completion, error
 	return out, nil
 }
 
+// lendLocked completes RecvLoan r with message m: a copy of it, lent
+// three times in four.
+func (e *Endpoint) lendLocked(r recvReq, m *message) dagmpi.Completion {
+	if len(m.buf) > r.n {
+		return dagmpi.Completion{ID: r.id, Bytes: len(m.buf), Err: fmt.Errorf("inproc: rank %d: message of %d bytes from rank %d (tag %d) truncated: the loan receive takes %d",
+			e.rank, len(m.buf), m.src, m.tag, r.n)}
+	}
+	b := append(make([]byte, 0, len(m.buf)), m.buf...)
+	c := dagmpi.Completion{ID: r.id, Bytes: len(b), Buf: b}
+	if len(b) > 0 && e.rng.Intn(4) != 0 {
+		if e.lent == nil {
+			e.lent = make(map[*byte]int)
+		}
+		e.lent[&b[0]] = len(b)
+		c.Loaned = true
+	}
+	return c
+}
+
 // delayLocked draws a delay for a completion of another endpoint; it uses
 // the world's seed but not the other endpoint's generator (which belongs
 // to its goroutine).
@@ -349,6 +428,9 @@ func (e *Endpoint) Close() error {
 	e.closed = true
 	if e.timer != nil {
 		e.timer.Stop()
+	}
+	if n := len(e.lent); n > 0 {
+		return fmt.Errorf("inproc: Close on rank %d: %d loans never given back", e.rank, n)
 	}
 	return nil
 }

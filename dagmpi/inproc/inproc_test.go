@@ -30,6 +30,10 @@ func TestConformance(t *testing.T) {
 	transporttest.RunWorld(t, []int{1, 2, 3, 4}, world(inproc.Config{}))
 }
 
+func TestConformanceLending(t *testing.T) {
+	transporttest.RunWorld(t, []int{1, 2, 3}, world(inproc.Config{Seed: 3, MaxDelay: 100 * time.Microsecond, Lend: 1 << 20}))
+}
+
 func TestConformanceDelayed(t *testing.T) {
 	transporttest.RunWorld(t, []int{2, 3}, world(inproc.Config{Seed: 7, MaxDelay: time.Millisecond, TagBound: 64}))
 }

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -44,6 +45,8 @@ func Cases() []Case {
 		{"highest-tag", highestTag},
 		{"short-and-long-messages", shortAndLong},
 		{"spinner", spinner},
+		{"loans", loans},
+		{"loans-short-and-long", loansShortAndLong},
 		{"controller", controller},
 		{"bad-arguments", badArguments},
 	}
@@ -103,6 +106,12 @@ func waitAll(tr dagmpi.Transport, want ...uint64) (map[uint64]dagmpi.Completion,
 
 // waitAllWith is waitAll polling with poll (Progress or a Spin).
 func waitAllWith(tr dagmpi.Transport, poll func([]dagmpi.Completion) ([]dagmpi.Completion, error), want ...uint64) (map[uint64]dagmpi.Completion, error) {
+	return waitAllAlso(tr, poll, nil, want...)
+}
+
+// waitAllAlso is waitAllWith where the ids of also may complete too; they
+// are recorded in also.
+func waitAllAlso(tr dagmpi.Transport, poll func([]dagmpi.Completion) ([]dagmpi.Completion, error), also map[uint64]*dagmpi.Completion, want ...uint64) (map[uint64]dagmpi.Completion, error) {
 	paths := 1
 	if pn, ok := tr.(dagmpi.PathNamer); ok {
 		paths = len(pn.Paths())
@@ -123,6 +132,10 @@ func waitAllWith(tr dagmpi.Transport, poll func([]dagmpi.Completion) ([]dagmpi.C
 		for _, c := range buf {
 			if _, dup := got[c.ID]; dup {
 				return got, fmt.Errorf("id %d reported twice", c.ID)
+			}
+			if p, ok := also[c.ID]; ok && p == nil {
+				also[c.ID] = &c
+				continue
 			}
 			if !pending[c.ID] {
 				return got, fmt.Errorf("id %d reported but not pending", c.ID)
@@ -443,6 +456,222 @@ func shortAndLong(tr dagmpi.Transport) error {
 	// an error, so truncation is only required between different ranks.
 	if c := got[2]; c.Err == nil && n > 1 {
 		return fmt.Errorf("long message into a short receive: completion %+v, want an error", c)
+	}
+	return nil
+}
+
+// lentSizes returns the message sizes of a test list that l lends.
+func lentSizes(l dagmpi.Lender) []int {
+	var s []int
+	for _, n := range []int{1, 8, 100, 4096, 65536, 1 << 20} {
+		if l.Lends(n) {
+			s = append(s, n)
+		}
+	}
+	return s
+}
+
+// loans checks a dagmpi.Lender (other transports pass at once): lent or
+// copied, a RecvLoan's Completion carries exactly the bytes sent in Buf;
+// short and long messages behave as for Recv; a receiver that keeps many
+// loans at once (more than any window holds) still gets every message, and
+// once it gives them back, messages flow again; returning what is not a
+// loan panics.
+func loans(tr dagmpi.Transport) error {
+	l, ok := tr.(dagmpi.Lender)
+	if !ok {
+		return nil
+	}
+	me, n := tr.Rank(), tr.Size()
+	next, prev := (me+1)%n, (me+n-1)%n
+	sizes := lentSizes(l)
+	if len(sizes) == 0 {
+		return nil // lends nothing of these sizes (auto routing them p2p)
+	}
+	check := func(c dagmpi.Completion, size, k int, what string) error {
+		if err := okCompletion(c, size, what); err != nil {
+			return err
+		}
+		if len(c.Buf) != size {
+			return fmt.Errorf("%s: Buf holds %d bytes, want %d", what, len(c.Buf), size)
+		}
+		if !bytes.Equal(c.Buf, pattern(size, prev, me, k)) {
+			return fmt.Errorf("%s: bytes differ from what rank %d sent", what, prev)
+		}
+		// The Runtime may write lent memory (a task that updates a
+		// received version in place).
+		clear(c.Buf)
+		return nil
+	}
+	give := func(cs ...dagmpi.Completion) {
+		for _, c := range cs {
+			if c.Loaned {
+				l.Return(c.Buf)
+			}
+		}
+	}
+	// Each size twice: receive posted first, then after the message may
+	// have arrived.
+	for k, size := range sizes {
+		rid, sid := uint64(10+k), uint64(1<<40+uint64(k))
+		if err := l.RecvLoan(size, prev, 20+k, rid); err != nil {
+			return fmt.Errorf("RecvLoan(%d): %v", size, err)
+		}
+		if err := tr.Send(pattern(size, me, next, k), next, 20+k, sid); err != nil {
+			return err
+		}
+		got, err := waitAll(tr, rid, sid)
+		if err != nil {
+			return fmt.Errorf("size %d, posted first: %v", size, err)
+		}
+		if err := check(got[rid], size, k, fmt.Sprintf("size %d, posted first", size)); err != nil {
+			return err
+		}
+		give(got[rid])
+		// Poll a while before posting the receive (a send need not
+		// complete before its receive is posted).
+		if err := tr.Send(pattern(size, me, next, k+50), next, 20+k, sid); err != nil {
+			return err
+		}
+		sent := false
+		var cs []dagmpi.Completion
+		for i := 0; i < 100; i++ {
+			if cs, err = tr.Progress(cs[:0]); err != nil {
+				return err
+			}
+			for _, c := range cs {
+				if c.ID != sid || sent {
+					return fmt.Errorf("size %d: Progress reported id %d, want only %d once", size, c.ID, sid)
+				}
+				sent = true
+			}
+		}
+		if err := l.RecvLoan(size, prev, 20+k, rid); err != nil {
+			return err
+		}
+		want := []uint64{rid}
+		if !sent {
+			want = append(want, sid)
+		}
+		if got, err = waitAll(tr, want...); err != nil {
+			return fmt.Errorf("size %d, posted late: %v", size, err)
+		}
+		if err := check(got[rid], size, k+50, fmt.Sprintf("size %d, posted late", size)); err != nil {
+			return err
+		}
+		give(got[rid])
+	}
+	// Keep every loan of 40 messages until all have come, then give them
+	// back and check that the slots turn again.
+	size := sizes[len(sizes)-1]
+	for round := 0; round < 2; round++ {
+		const m = 40
+		var ids []uint64
+		for k := 0; k < m; k++ {
+			if err := l.RecvLoan(size, prev, 7, uint64(k)); err != nil {
+				return err
+			}
+			ids = append(ids, uint64(k))
+		}
+		// Tell prev the receives are posted, and wait for next to say so:
+		// every message then finds its receive (and may be lent).
+		go1, ready := []byte{1}, make([]byte, 1)
+		if err := tr.Recv(ready, next, 6, 200); err != nil {
+			return err
+		}
+		if err := tr.Send(go1, prev, 6, 201); err != nil {
+			return err
+		}
+		early := make(map[uint64]*dagmpi.Completion, m)
+		for k := 0; k < m; k++ {
+			early[uint64(k)] = nil
+		}
+		if _, err := waitAllAlso(tr, tr.Progress, early, 200, 201); err != nil {
+			return fmt.Errorf("round %d, handshake: %v", round, err)
+		}
+		for k := 0; k < m; k++ {
+			if err := tr.Send(pattern(size, me, next, k), next, 7, uint64(100+k)); err != nil {
+				return err
+			}
+			ids = append(ids, uint64(100+k))
+		}
+		ids = slices.DeleteFunc(ids, func(id uint64) bool { return early[id] != nil })
+		got, err := waitAll(tr, ids...)
+		if err != nil {
+			return fmt.Errorf("round %d, %d loans kept: %v", round, m, err)
+		}
+		for id, c := range early {
+			if c != nil {
+				got[id] = *c
+			}
+		}
+		lent := 0
+		for k := 0; k < m; k++ {
+			if err := check(got[uint64(k)], size, k, fmt.Sprintf("round %d, message %d of %d kept", round, k, m)); err != nil {
+				return err
+			}
+			if got[uint64(k)].Loaned {
+				lent++
+			}
+		}
+		for k := 0; k < m; k++ {
+			give(got[uint64(k)])
+		}
+		if me != prev && lent == 0 {
+			return fmt.Errorf("none of %d messages of %d bytes from rank %d was lent", m, size, prev)
+		}
+	}
+	// Returning a buffer that was never lent is a bug in the caller.
+	var caught any
+	func() {
+		defer func() { caught = recover() }()
+		l.Return(make([]byte, 8))
+	}()
+	if caught == nil {
+		return errors.New("Return of a buffer that was never lent did not panic")
+	}
+	return nil
+}
+
+// loansShortAndLong: a RecvLoan takes a shorter message (Bytes and Buf are
+// its length) and fails on a longer one, as Recv does.
+func loansShortAndLong(tr dagmpi.Transport) error {
+	l, ok := tr.(dagmpi.Lender)
+	if !ok || !l.Lends(16) {
+		return nil
+	}
+	me, n := tr.Rank(), tr.Size()
+	next, prev := (me+1)%n, (me+n-1)%n
+	if err := l.RecvLoan(16, prev, 8, 1); err != nil {
+		return err
+	}
+	if err := l.RecvLoan(16, prev, 9, 2); err != nil {
+		return err
+	}
+	if err := tr.Send(pattern(10, me, next, 0), next, 8, 3); err != nil {
+		return err
+	}
+	if err := tr.Send(pattern(20, me, next, 0), next, 9, 4); err != nil {
+		return err
+	}
+	got, err := waitAll(tr, 1, 2, 3, 4)
+	if err != nil {
+		return err
+	}
+	c := got[1]
+	if err := okCompletion(c, 10, "short message into RecvLoan(16)"); err != nil {
+		return err
+	}
+	if !bytes.Equal(c.Buf, pattern(10, prev, me, 0)) {
+		return fmt.Errorf("short message into RecvLoan(16): Buf %v differs from what rank %d sent", c.Buf, prev)
+	}
+	if c := got[2]; c.Err == nil && n > 1 {
+		return fmt.Errorf("long message into RecvLoan(16): completion %+v, want an error", c)
+	}
+	for _, c := range got {
+		if c.Loaned {
+			l.Return(c.Buf)
+		}
 	}
 	return nil
 }
