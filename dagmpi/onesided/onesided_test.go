@@ -19,8 +19,11 @@ func TestMain(m *testing.M) { mpitest.Main(m) }
 // senders wait for credits: the protocol's hard cases run on every test.
 var tiny = onesided.Config{SlotBytes: 1024, Slots: 2}
 
+// small lends one slot per sender (Slots-2), of messages up to 1 KiB.
+var small = onesided.Config{SlotBytes: 1024, Slots: 3}
+
 func TestConformance(t *testing.T) {
-	for _, cfg := range []onesided.Config{onesided.DefaultConfig, tiny} {
+	for _, cfg := range []onesided.Config{onesided.DefaultConfig, tiny, small} {
 		t.Run(fmt.Sprintf("slot=%d,slots=%d", cfg.SlotBytes, cfg.Slots), func(t *testing.T) {
 			transporttest.Run(t, func(t *testing.T) dagmpi.Transport {
 				tr, err := onesided.NewConfig(mpi.World(), cfg)
@@ -35,7 +38,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestRandomGraphs(t *testing.T) {
-	for _, cfg := range []onesided.Config{onesided.DefaultConfig, tiny} {
+	for _, cfg := range []onesided.Config{onesided.DefaultConfig, tiny, small} {
 		for _, prune := range []bool{false, true} {
 			for seed := int64(1); seed <= 2; seed++ {
 				t.Run(fmt.Sprintf("slot=%d/prune=%v/seed=%d", cfg.SlotBytes, prune, seed), func(t *testing.T) {
@@ -67,5 +70,111 @@ func TestBadConfig(t *testing.T) {
 		if _, err := onesided.NewConfig(mpi.World(), cfg); err == nil {
 			t.Errorf("NewConfig(%+v): no error", cfg)
 		}
+	}
+}
+
+// TestRuntimeLoans: a Runtime over the Transport reads received versions in
+// the window slots they arrived in, keeps the slot while the version is its
+// latest (also when no task uses it any more), gives it back when the
+// version is superseded, and gives back what it still holds at Close;
+// WithoutLoans copies instead.
+func TestRuntimeLoans(t *testing.T) {
+	w := mpi.World()
+	if w.Size() < 2 {
+		t.Skip("needs 2 ranks")
+	}
+	for _, lend := range []bool{true, false} {
+		t.Run(fmt.Sprintf("lend=%v", lend), func(t *testing.T) {
+			tr, err := onesided.New(w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close()
+			opts := []dagmpi.Option{dagmpi.WithWorkers(1), dagmpi.WithWatchdog(60 * time.Second)}
+			if !lend {
+				opts = append(opts, dagmpi.WithoutLoans())
+			}
+			rt, err := dagmpi.New(tr, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			me := rt.Rank()
+			const n = 512 // 4 KiB: fits a slot
+			var init []float64
+			if me == 0 {
+				init = make([]float64, n)
+				for i := range init {
+					init[i] = float64(i) + 0.5
+				}
+			}
+			d, err := dagmpi.NewData(rt, n, 0, init)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := dagmpi.NewData[float64](rt, 1, 1, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Rank 1 reads d (received) into sum.
+			err = rt.Submit(func(tk *dagmpi.Task) error {
+				s := 0.0
+				for _, v := range d.Buf(tk) {
+					s += v
+				}
+				sum.Buf(tk)[0] = s
+				return nil
+			}, d.Read(), sum.Write())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rt.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			held := tr.Loans()
+			want := 0
+			if lend && me == 1 {
+				want = 1 // d's version 0, still the latest
+			}
+			if held != want {
+				t.Errorf("rank %d: %d slots lent after the read, want %d", me, held, want)
+			}
+			// Rank 0 writes d: rank 1's copy is superseded and its slot
+			// goes back; then rank 1 reads the new version.
+			if err := rt.Submit(func(tk *dagmpi.Task) error {
+				for i, v := range d.Buf(tk) {
+					d.Buf(tk)[i] = 2 * v
+				}
+				return nil
+			}, d.ReadWrite()); err != nil {
+				t.Fatal(err)
+			}
+			if err := rt.Submit(func(tk *dagmpi.Task) error {
+				s := 0.0
+				for _, v := range d.Buf(tk) {
+					s += v
+				}
+				sum.Buf(tk)[0] += s
+				return nil
+			}, d.Read(), sum.ReadWrite()); err != nil {
+				t.Fatal(err)
+			}
+			got, err := sum.Fetch(1) // sum lives on rank 1: nothing moves
+			if err != nil {
+				t.Fatal(err)
+			}
+			// sum_i (i+0.5) = n^2/2, and twice that.
+			if wantSum := 3 * float64(n) * float64(n) / 2; me == 1 && got[0] != wantSum {
+				t.Errorf("rank %d: sum %v, want %v", me, got[0], wantSum)
+			}
+			if held := tr.Loans(); held != want {
+				t.Errorf("rank %d: %d slots lent after the second read, want %d (the first version's slot given back)", me, held, want)
+			}
+			if err := rt.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if held := tr.Loans(); held != 0 {
+				t.Errorf("rank %d: %d slots still lent after Runtime.Close", me, held)
+			}
+		})
 	}
 }
