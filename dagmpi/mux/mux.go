@@ -122,6 +122,7 @@ var (
 	_ dagmpi.Controller = (*Auto)(nil)
 	_ dagmpi.Spinner    = (*Auto)(nil)
 	_ dagmpi.PathNamer  = (*Auto)(nil)
+	_ dagmpi.Lender     = (*Auto)(nil)
 )
 
 // Paths implements dagmpi.PathNamer: "p2p" (path 0) and "rma" (path 1),
@@ -307,6 +308,42 @@ func (a *Auto) Recv(buf []byte, src, tag int, id uint64) error {
 	}
 	a.pending[s]++
 	return nil
+}
+
+// lender returns the one-sided transport as a dagmpi.Lender if it is open.
+func (a *Auto) lender() dagmpi.Lender {
+	if a.sub[1] == nil {
+		return nil
+	}
+	l, _ := a.sub[1].(dagmpi.Lender)
+	return l
+}
+
+// Lends implements dagmpi.Lender: messages of n bytes are lent when they
+// are routed to the one-sided transport and it lends them.
+func (a *Auto) Lends(n int) bool {
+	l := a.lender()
+	return l != nil && a.route[classOf(n)] == 1 && l.Lends(n)
+}
+
+// RecvLoan implements dagmpi.Lender on the one-sided transport; the
+// Runtime calls it only for sizes Lends accepts.
+func (a *Auto) RecvLoan(n, src, tag int, id uint64) error {
+	if !a.Lends(n) {
+		return fmt.Errorf("mux: RecvLoan of %d bytes on rank %d: messages of that size are not lent (routed %s)", n, a.Rank(), a.Paths()[a.route[classOf(n)]])
+	}
+	if err := a.lender().RecvLoan(n, src, tag, id); err != nil {
+		return err
+	}
+	a.pending[1]++
+	return nil
+}
+
+// Return implements dagmpi.Lender.
+func (a *Auto) Return(buf []byte) {
+	if l := a.lender(); l != nil {
+		l.Return(buf)
+	}
 }
 
 // Progress implements dagmpi.Transport: it polls the transports that have
