@@ -10,6 +10,11 @@
 //	mpi-put       raw MPI_Put + MPI_Win_flush on an MPI_Win_allocate window,
 //	              per operation (origin-side completion; the target learns
 //	              nothing)
+//	put-notify    raw one-sided message ping-pong: MPI_Put of the data,
+//	              flush, MPI_Put of a flag word, flush; the target spins on
+//	              MPI_Win_sync until the flag changes, then answers the same
+//	              way (the least a one-sided message can cost: the floor of
+//	              the onesided column)
 //	p2p           dagmpi/p2p Transport ping-pong (Isend/Irecv/Testsome)
 //	onesided      dagmpi/onesided Transport ping-pong (put + notification)
 //
@@ -17,6 +22,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -49,6 +55,7 @@ type result struct {
 	Ranks       int     `json:"ranks"`
 	MPISendRecv float64 `json:"mpi_sendrecv_us"`
 	MPIPut      float64 `json:"mpi_put_us"`
+	PutNotify   float64 `json:"put_notify_us"`
 	P2P         float64 `json:"p2p_us"`
 	OneSided    float64 `json:"onesided_us"`
 	Iterations  int     `json:"iterations"`
@@ -61,7 +68,7 @@ func main() {
 	flag.IntVar(&c.reps, "reps", 5, "repetitions; medians are reported")
 	flag.BoolVar(&c.json, "json", false, "one JSON object per size on rank 0")
 	flag.IntVar(&c.slot, "slot", onesided.DefaultConfig.SlotBytes, "onesided slot bytes")
-	flag.StringVar(&c.only, "only", "", "run only this column (mpi-sendrecv, mpi-put, p2p, onesided)")
+	flag.StringVar(&c.only, "only", "", "run only this column (mpi-sendrecv, mpi-put, put-notify, p2p, onesided)")
 	flag.StringVar(&c.cpuprof, "cpuprofile", "", "write rank 0's CPU profile to this file")
 	flag.Parse()
 	var err error
@@ -119,7 +126,7 @@ func run(c config) error {
 		return err
 	}
 	defer ost.Close()
-	win, err := rma.Allocate[byte](w, c.max)
+	win, err := rma.Allocate[byte](w, c.max+8)
 	if err != nil {
 		return err
 	}
@@ -131,7 +138,7 @@ func run(c config) error {
 
 	if me == 0 && !c.json {
 		fmt.Printf("# spmd xfer: one-way latency (us), 2 ranks, medians of %d\n", c.reps)
-		fmt.Printf("%-10s%14s%14s%14s%14s\n", "# Size", "mpi-sendrecv", "mpi-put", "p2p", "onesided")
+		fmt.Printf("%-10s%14s%14s%14s%14s%14s\n", "# Size", "mpi-sendrecv", "mpi-put", "put-notify", "p2p", "onesided")
 	}
 	buf := make([]byte, c.max)
 	rbuf := make([]byte, c.max)
@@ -140,7 +147,7 @@ func run(c config) error {
 		if iters == 0 {
 			iters = max(50, min(5000, (64<<20)/size))
 		}
-		var sr, put, pp, os1 []float64
+		var sr, put, pn, pp, os1 []float64
 		for rep := 0; rep < c.reps; rep++ {
 			if err := mpi.Barrier(w); err != nil {
 				return err
@@ -159,6 +166,12 @@ func run(c config) error {
 				}
 				put = append(put, t)
 			}
+			if on("put-notify") {
+				if t, err = putNotify(w, win, buf[:size], c.max, iters); err != nil {
+					return err
+				}
+				pn = append(pn, t)
+			}
 			if on("p2p") {
 				if t, err = transportPingPong(w, ptr, buf[:size], rbuf[:size], iters); err != nil {
 					return fmt.Errorf("p2p: %w", err)
@@ -172,7 +185,7 @@ func run(c config) error {
 				os1 = append(os1, t)
 			}
 		}
-		r := result{Size: size, Ranks: 2, MPISendRecv: median(sr), MPIPut: median(put), P2P: median(pp), OneSided: median(os1), Iterations: iters}
+		r := result{Size: size, Ranks: 2, MPISendRecv: median(sr), MPIPut: median(put), PutNotify: median(pn), P2P: median(pp), OneSided: median(os1), Iterations: iters}
 		if me != 0 {
 			continue
 		}
@@ -180,7 +193,7 @@ func run(c config) error {
 			b, _ := json.Marshal(r)
 			fmt.Println(string(b))
 		} else {
-			fmt.Printf("%-10d%14.2f%14.2f%14.2f%14.2f\n", size, r.MPISendRecv, r.MPIPut, r.P2P, r.OneSided)
+			fmt.Printf("%-10d%14.2f%14.2f%14.2f%14.2f%14.2f\n", size, r.MPISendRecv, r.MPIPut, r.PutNotify, r.P2P, r.OneSided)
 		}
 	}
 	return nil
@@ -238,6 +251,78 @@ func putFlush(w *mpi.Comm, win *rma.Window[byte], buf []byte, iters int) (float6
 		}
 		us[0] = (mpi.Wtime() - t0) * 1e6 / float64(iters)
 	}
+	if err := mpi.Bcast(w, us[:], 0); err != nil {
+		return 0, err
+	}
+	return us[0], nil
+}
+
+// putNotify is the raw one-sided ping-pong: each side puts buf into the
+// other's window at 0, flushes, puts the round number into the flag word at
+// flag, flushes, and then spins (MPI_Win_sync, and MPI_Iprobe under MPICH)
+// until its own flag word shows the answer. One-way microseconds.
+func putNotify(w *mpi.Comm, win *rma.Window[byte], buf []byte, flag, iters int) (float64, error) {
+	me, peer := w.Rank(), 1-w.Rank()
+	mem := win.Local()
+	var word [8]byte
+	// Flags count rounds from where the previous call left them: start
+	// from a common zero.
+	clear(mem[flag : flag+8])
+	if err := win.Sync(); err != nil {
+		return 0, err
+	}
+	if err := mpi.Barrier(w); err != nil {
+		return 0, err
+	}
+	send := func(i uint64) error {
+		if err := win.Put(buf, peer, 0); err != nil {
+			return err
+		}
+		if err := win.FlushAll(); err != nil {
+			return err
+		}
+		binary.LittleEndian.PutUint64(word[:], i)
+		if err := win.Put(word[:], peer, flag); err != nil {
+			return err
+		}
+		return win.FlushAll()
+	}
+	await := func(i uint64) error {
+		for {
+			if mpi.Implementation == "mpich" {
+				if _, _, err := mpi.Iprobe(w, mpi.AnySource, mpi.AnyTag); err != nil {
+					return err
+				}
+			}
+			if err := win.Sync(); err != nil {
+				return err
+			}
+			if binary.LittleEndian.Uint64(mem[flag:]) == i {
+				return nil
+			}
+		}
+	}
+	t0 := mpi.Wtime()
+	for i := uint64(1); i <= uint64(iters); i++ {
+		if me == 0 {
+			if err := send(i); err != nil {
+				return 0, err
+			}
+			if err := await(i); err != nil {
+				return 0, err
+			}
+		} else {
+			if err := await(i); err != nil {
+				return 0, err
+			}
+			if err := send(i); err != nil {
+				return 0, err
+			}
+		}
+	}
+	d := mpi.Wtime() - t0
+	// Both ranks report rank 0's time.
+	us := [1]float64{d * 1e6 / float64(2*iters)}
 	if err := mpi.Bcast(w, us[:], 0); err != nil {
 		return 0, err
 	}
