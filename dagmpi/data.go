@@ -316,7 +316,8 @@ func (d *Data[T]) handle() *handle {
 // Buf returns the task's local buffer of d. It panics if the task did not
 // declare an access to d. With Read the task must not modify it; with Write
 // its initial contents are unspecified and the task must set every element.
-// The slice is valid only while the body runs.
+// The slice is valid only while the body runs (a received version may live
+// in memory the transport lends, which it reuses once the version dies).
 func (d *Data[T]) Buf(t *Task) []T {
 	h := d.handle()
 	if h.dev != nil {
