@@ -40,7 +40,9 @@ type config struct {
 	tagBound     int
 	ownTransport bool
 	pruned       bool
-	tree         bool
+	tree         bool // broadcast trees for versions of at least treeMin bytes
+	treeMin      int
+	treeSet      bool // an option chose (WithBroadcastTree...): a TreeAdvisor is not asked
 	lockThread   bool
 	noLoans      bool
 	obs          Observer
@@ -245,9 +247,29 @@ func WithPruned() Option {
 // ranks leaves its location about log2(k+1) times instead of k, and every
 // rank derives the tree from the submission stream with no extra message.
 // It needs full submission (not WithPruned): every rank must see every
-// reader.
+// reader. Without this option (or WithBroadcastTreeFrom, WithoutBroadcastTree)
+// a Transport that is a TreeAdvisor decides.
 func WithBroadcastTree() Option {
-	return func(c *config) error { c.tree = true; return nil }
+	return func(c *config) error { c.tree, c.treeMin, c.treeSet = true, 0, true; return nil }
+}
+
+// WithBroadcastTreeFrom is WithBroadcastTree for the versions of Data of at
+// least minBytes bytes; smaller ones move from their location to each
+// reader. Every rank must pass the same minBytes.
+func WithBroadcastTreeFrom(minBytes int) Option {
+	return func(c *config) error {
+		if minBytes < 0 {
+			return fmt.Errorf("dagmpi: WithBroadcastTreeFrom(%d): negative size", minBytes)
+		}
+		c.tree, c.treeMin, c.treeSet = true, minBytes, true
+		return nil
+	}
+}
+
+// WithoutBroadcastTree moves every version from its location to each
+// reader, whatever a TreeAdvisor transport advises.
+func WithoutBroadcastTree() Option {
+	return func(c *config) error { c.tree, c.treeMin, c.treeSet = false, 0, true; return nil }
 }
 
 // WithObserver sends task and transfer events to o. Without it no event is

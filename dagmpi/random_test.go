@@ -19,6 +19,7 @@ type randomCase struct {
 	prune                         bool
 	inline                        time.Duration // WithInline if nonzero
 	tree                          bool          // WithBroadcastTree
+	treeFrom                      int           // with tree: WithBroadcastTreeFrom(treeFrom) if nonzero
 	lend                          bool          // the endpoints lend received messages (dagmpi.Lender)
 }
 
@@ -30,6 +31,9 @@ func (c randomCase) String() string {
 	}
 	if c.tree {
 		s += "_tree"
+		if c.treeFrom != 0 {
+			s += fmt.Sprintf("%d", c.treeFrom)
+		}
 	}
 	if c.lend {
 		s += "_lend"
@@ -53,7 +57,10 @@ func runRandom(t *testing.T, c randomCase, seed int64) {
 	if c.inline != 0 {
 		opts = append(opts, dagmpi.WithInline(c.inline))
 	}
-	if c.tree {
+	switch {
+	case c.tree && c.treeFrom != 0:
+		opts = append(opts, dagmpi.WithBroadcastTreeFrom(c.treeFrom))
+	case c.tree:
 		opts = append(opts, dagmpi.WithBroadcastTree())
 	}
 	cfg := inproc.Config{Ranks: c.ranks, Seed: seed, TagBound: c.tagBound, MaxDelay: c.delay}
@@ -111,6 +118,8 @@ func TestRandomGraphs(t *testing.T) {
 		cases = append(cases,
 			randomCase{ranks: ranks, workers: 2, ndata: 6, ntasks: 200, delay: 100 * time.Microsecond, tree: true},
 			randomCase{ranks: ranks, workers: 2, ndata: 6, ntasks: 200, delay: 100 * time.Microsecond, tree: true, lend: true},
+			// Data of 1-9 float64: trees for some, flat for the others.
+			randomCase{ranks: ranks, workers: 2, ndata: 8, ntasks: 200, delay: 100 * time.Microsecond, tree: true, treeFrom: 40, lend: true},
 			randomCase{ranks: ranks, workers: 1, ndata: 4, ntasks: 200, tagBound: 2, maxBytes: 8, maxPending: 3, delay: 100 * time.Microsecond, tree: true},
 		)
 	}

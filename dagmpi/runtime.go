@@ -114,6 +114,11 @@ func New(tr Transport, opts ...Option) (*Runtime, error) {
 	if cfg.tree && cfg.pruned {
 		return nil, errors.New("dagmpi: New: WithBroadcastTree needs every rank to see every reader of a version, which WithPruned does not give")
 	}
+	if ta, ok := tr.(TreeAdvisor); ok && !cfg.treeSet && !cfg.pruned {
+		if min, ok := ta.BroadcastTreeFrom(); ok && min >= 0 {
+			cfg.tree, cfg.treeMin = true, min
+		}
+	}
 	me, size := tr.Rank(), tr.Size()
 	if size < 1 || me < 0 || me >= size {
 		return nil, fmt.Errorf("dagmpi: New: transport reports rank %d of %d", me, size)
@@ -181,6 +186,17 @@ func (rt *Runtime) Size() int { return rt.size }
 
 // Workers returns the number of worker goroutines.
 func (rt *Runtime) Workers() int { return rt.cfg.workers }
+
+// BroadcastTree reports whether versions read on several ranks move along
+// broadcast trees, and from which Data size in bytes: set by
+// WithBroadcastTree or WithBroadcastTreeFrom, or advised by a TreeAdvisor
+// transport.
+func (rt *Runtime) BroadcastTree() (minBytes int, on bool) {
+	if !rt.cfg.tree {
+		return 0, false
+	}
+	return rt.cfg.treeMin, true
+}
 
 // Pruned reports whether the Runtime was created WithPruned: libraries that
 // generate task graphs use it to decide whether to leave out the tasks this

@@ -153,12 +153,16 @@ func (rt *Runtime) Submit(body func(*Task) error, args ...Arg) error {
 	me := rt.me
 	if rt.cfg.tree {
 		// Every rank derives each read's source from the tree, and records
-		// new readers, whether or not it takes part.
+		// new readers, whether or not it takes part; a Data below the
+		// tree's size moves flat (noTree).
 		rt.srcs = rt.srcs[:0]
 		for i := range acc {
 			src := -1
-			if acc[i].mode&Read != 0 {
-				src = acc[i].h.treeSource(exec)
+			switch h := acc[i].h; {
+			case h.bytes < rt.cfg.treeMin:
+				src = noTree
+			case acc[i].mode&Read != 0:
+				src = h.treeSource(exec)
 			}
 			rt.srcs = append(rt.srcs, int32(src))
 		}
@@ -191,11 +195,15 @@ func (rt *Runtime) sendsFor(i int, a access, exec int) bool {
 	if a.mode&Read == 0 {
 		return false
 	}
-	if rt.cfg.tree {
+	if rt.cfg.tree && rt.srcs[i] != noTree {
 		return int(rt.srcs[i]) == rt.me
 	}
 	return a.h.loc == rt.me && !a.h.sentTo(exec)
 }
+
+// noTree marks, in Runtime.srcs, an access to a Data too small for the
+// broadcast tree (WithBroadcastTreeFrom): it moves from its location.
+const noTree = -2
 
 // treeSource returns the rank that sends the latest version to a task on
 // exec that reads it, along the broadcast tree (see WithBroadcastTree), or
@@ -333,7 +341,7 @@ func (rt *Runtime) submitLocal(body func(*Task) error, seq uint64, name string, 
 				// The latest version lives on h.loc: receive it (from its
 				// parent in the broadcast tree, with WithBroadcastTree).
 				src := h.loc
-				if rt.cfg.tree {
+				if rt.cfg.tree && rt.srcs[i] != noTree {
 					src = int(rt.srcs[i])
 				}
 				if src == me {

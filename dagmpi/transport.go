@@ -163,6 +163,21 @@ type Spinner interface {
 	Spin(done []Completion, d time.Duration, attn *atomic.Uint32) ([]Completion, error)
 }
 
+// TreeAdvisor is an optional Transport capability: a Transport that has
+// measured whether a version read on several ranks moves faster along a
+// broadcast tree than from its location to each reader (the auto transport
+// of dagmpi/mux times both at start-up when the job has 4 ranks or more)
+// advises the Runtime, which then uses trees (WithBroadcastTreeFrom) unless
+// an option chose (WithBroadcastTree, WithBroadcastTreeFrom,
+// WithoutBroadcastTree) or submission is pruned (WithPruned: trees need
+// every rank to see every reader, so the advice is not taken). Every rank's
+// Transport must give the same advice.
+type TreeAdvisor interface {
+	// BroadcastTreeFrom returns the smallest version, in bytes, that
+	// should move along a tree, and false when trees never paid.
+	BroadcastTreeFrom() (minBytes int, ok bool)
+}
+
 // ReduceOp names the reduction of Controller.AllreduceUint64.
 type ReduceOp int
 

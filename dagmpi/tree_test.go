@@ -87,3 +87,131 @@ func TestBroadcastTreeNeedsFullSubmission(t *testing.T) {
 		t.Fatal("WithBroadcastTree with WithPruned: no error")
 	}
 }
+
+// treeReads writes a small and a large Data on rank 0 and reads each on
+// ranks 3, 2, 1 (in that order), versions times, checking the values; it
+// returns the sends of each rank.
+func treeReads(t *testing.T, opts []dagmpi.Option, wrap func(dagmpi.Transport) dagmpi.Transport, versions int) ([]dagmpi.Stats, []string) {
+	t.Helper()
+	const p = 4
+	stats := make([]dagmpi.Stats, p)
+	trees := make([]string, p)
+	errs := spmdWith(t, inproc.Config{Ranks: p, Seed: 4}, func(int) []dagmpi.Option { return opts }, wrap,
+		func(rt *dagmpi.Runtime) error {
+			min, on := rt.BroadcastTree()
+			trees[rt.Rank()] = fmt.Sprint(min, on)
+			small, err := dagmpi.NewData[float64](rt, 10, 0, nil)
+			if err != nil {
+				return err
+			}
+			large, err := dagmpi.NewData[float64](rt, 1000, 0, nil)
+			if err != nil {
+				return err
+			}
+			for v := 1; v <= versions; v++ {
+				for _, d := range []*dagmpi.Data[float64]{small, large} {
+					if err := rt.Submit(func(tk *dagmpi.Task) error {
+						for i := range d.Buf(tk) {
+							d.Buf(tk)[i] = float64(v + i)
+						}
+						return nil
+					}, d.Write(), dagmpi.OnRank(0)); err != nil {
+						return err
+					}
+					for r := p - 1; r >= 1; r-- {
+						if err := rt.Submit(func(tk *dagmpi.Task) error {
+							for i, e := range d.Buf(tk) {
+								if e != float64(v+i) {
+									return fmt.Errorf("rank %d, version %d, Data of %d: element %d is %v, want %d", r, v, d.Len(), i, e, v+i)
+								}
+							}
+							return nil
+						}, d.Read(), dagmpi.OnRank(r)); err != nil {
+							return err
+						}
+					}
+				}
+			}
+			if err := rt.Wait(); err != nil {
+				return err
+			}
+			stats[rt.Rank()] = rt.Stats()
+			return nil
+		})
+	noErrors(t, errs)
+	return stats, trees
+}
+
+// TestBroadcastTreeFrom: below the size given, versions move from their
+// location to each reader (3 sends per version from rank 0); from it, along
+// the tree (2 sends from rank 0, 1 forwarded by rank 3, the first reader).
+func TestBroadcastTreeFrom(t *testing.T) {
+	checkNoLeak(t)
+	const versions = 3
+	stats, _ := treeReads(t, []dagmpi.Option{dagmpi.WithBroadcastTreeFrom(1000)}, nil, versions)
+	if got, want := stats[0].Sends, int64(versions*(3+2)); got != want {
+		t.Errorf("rank 0 sent %d times, want %d (3 per small version, 2 per large)", got, want)
+	}
+	if got, want := stats[3].Sends, int64(versions); got != want {
+		t.Errorf("rank 3 (first reader) sent %d times, want %d (one forward per large version)", got, want)
+	}
+	if _, err := treeReads0(dagmpi.WithBroadcastTreeFrom(-1)); err == nil {
+		t.Error("WithBroadcastTreeFrom(-1): no error")
+	}
+}
+
+func treeReads0(opt dagmpi.Option) (*dagmpi.Runtime, error) {
+	w, err := inproc.NewWorld(inproc.Config{Ranks: 1})
+	if err != nil {
+		return nil, err
+	}
+	rt, err := dagmpi.New(w.Endpoint(0), opt)
+	if err == nil {
+		rt.Close()
+	}
+	return rt, err
+}
+
+// advising is an in-process endpoint that advises trees (TreeAdvisor).
+type advising struct {
+	*inproc.Endpoint
+	min int
+	ok  bool
+}
+
+func (a advising) BroadcastTreeFrom() (int, bool) { return a.min, a.ok }
+
+// TestTreeAdvice: the Runtime takes a TreeAdvisor's advice unless an option
+// chose or submission is pruned.
+func TestTreeAdvice(t *testing.T) {
+	checkNoLeak(t)
+	advise := func(min int, ok bool) func(dagmpi.Transport) dagmpi.Transport {
+		return func(tr dagmpi.Transport) dagmpi.Transport { return advising{tr.(*inproc.Endpoint), min, ok} }
+	}
+	for _, c := range []struct {
+		name     string
+		opts     []dagmpi.Option
+		min      int
+		ok       bool
+		want     string
+		rootSent int64 // per version pair
+	}{
+		{"advised", nil, 1000, true, "1000 true", 3 + 2},
+		{"advised-none", nil, 1000, false, "0 false", 3 + 3},
+		{"forced-off", []dagmpi.Option{dagmpi.WithoutBroadcastTree()}, 1000, true, "0 false", 3 + 3},
+		{"forced-on", []dagmpi.Option{dagmpi.WithBroadcastTree()}, 1000, false, "0 true", 2 + 2},
+		{"pruned", []dagmpi.Option{dagmpi.WithPruned()}, 1000, true, "0 false", -1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stats, trees := treeReads(t, c.opts, advise(c.min, c.ok), 2)
+			for r, got := range trees {
+				if got != c.want {
+					t.Errorf("rank %d: BroadcastTree() = %s, want %s", r, got, c.want)
+				}
+			}
+			if c.rootSent >= 0 && stats[0].Sends != 2*c.rootSent {
+				t.Errorf("rank 0 sent %d times, want %d", stats[0].Sends, 2*c.rootSent)
+			}
+		})
+	}
+}
