@@ -20,8 +20,10 @@ var calibrationSizes = []int{8, 64, 512, 4 << 10, 16 << 10, 64 << 10, 128 << 10,
 func (a *Auto) calibrate(comm *mpi.Comm) error {
 	var table [classes]uint8
 	peer := 1
+	var nodes []int32
 	if comm.Size() >= 2 {
-		nodes, err := nodeIDs(comm)
+		var err error
+		nodes, err = nodeIDs(comm)
 		if err != nil {
 			return fmt.Errorf("mux: finding the nodes: %w", err)
 		}
@@ -72,7 +74,166 @@ func (a *Auto) calibrate(comm *mpi.Comm) error {
 		}
 	}
 	a.route = table
+	if comm.Size() >= 4 {
+		if err := a.calibrateTree(comm, nodes); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// treeSizes are the version sizes calibrateTree times.
+var treeSizes = []int{64 << 10, 1 << 20}
+
+// treeReaders returns the three ranks that read rank 0's version in the
+// tree calibration: ranks on other nodes than rank 0 first (where a
+// location's link is what a tree spares), then the others, in rank order.
+func treeReaders(nodes []int32) [3]int {
+	var rs [3]int
+	n := 0
+	for pass := 0; pass < 2 && n < 3; pass++ {
+		for r := 1; r < len(nodes) && n < 3; r++ {
+			if (nodes[r] != nodes[0]) == (pass == 0) {
+				rs[n] = r
+				n++
+			}
+		}
+	}
+	return rs
+}
+
+// calibrateTree decides whether the Runtime should move a version read on
+// several ranks along a broadcast tree (dagmpi.TreeAdvisor): rank 0 and the
+// three ranks treeReaders picks move a version of each of treeSizes through
+// the p2p transport flat (rank 0 sends three times) and along the Runtime's
+// binomial tree (rank 0 sends to the first two readers, the first forwards
+// to the third), the best of three runs each, taken in turn; trees are
+// advised from the smallest size from which the tree was 5% faster at every
+// size timed. Rank 0's verdict is broadcast. comm has at least 4 ranks.
+func (a *Auto) calibrateTree(comm *mpi.Comm, nodes []int32) error {
+	rs := treeReaders(nodes)
+	me := comm.Rank()
+	verdict := []int64{-1}
+	if me == 0 || me == rs[0] || me == rs[1] || me == rs[2] {
+		buf := make([]byte, treeSizes[len(treeSizes)-1])
+		rbuf := make([]byte, len(buf))
+		round := 0
+		for _, n := range treeSizes {
+			t := [2]time.Duration{time.Hour, time.Hour}
+			for rep := 0; rep < 4; rep++ { // the first is a warm-up
+				for mode := range t {
+					d, err := treeOnce(a.sub[0], me, rs, mode == 1, buf[:n], rbuf[:n], round)
+					round++
+					if err != nil {
+						return fmt.Errorf("mux: timing broadcast trees: %w", err)
+					}
+					if rep > 0 {
+						t[mode] = min(t[mode], d)
+					}
+				}
+			}
+			a.treeTimes = append(a.treeTimes, t)
+		}
+		// Trees from the smallest size from which they won at every size
+		// timed (the advice is one threshold).
+		if me == 0 {
+			for i := len(treeSizes) - 1; i >= 0; i-- {
+				t := a.treeTimes[i]
+				if float64(t[1]) >= 0.95*float64(t[0]) {
+					break
+				}
+				verdict[0] = int64(treeSizes[i])
+			}
+		}
+	}
+	if err := mpi.Bcast(comm, verdict, 0); err != nil {
+		return fmt.Errorf("mux: broadcasting the tree verdict: %w", err)
+	}
+	a.treeTimed = true
+	a.treeFrom = int(verdict[0])
+	return nil
+}
+
+// treeOnce moves buf from rank 0 to the readers rs, along the tree or
+// flat, and returns the time rank 0 took to hear every reader's 8-byte
+// acknowledgement (0 on the readers). Only rank 0 and the readers call it,
+// with the same round.
+func treeOnce(tr dagmpi.Transport, me int, rs [3]int, tree bool, buf, rbuf []byte, round int) (time.Duration, error) {
+	tag := 1 + 2*(round%1000)
+	ack := tag + 1
+	var ids []uint64
+	next := uint64(round) << 8
+	post := func(err error) error {
+		ids = append(ids, next)
+		next++
+		return err
+	}
+	send := func(b []byte, dst, tg int) error { return post(tr.Send(b, dst, tg, next)) }
+	recv := func(b []byte, src, tg int) error { return post(tr.Recv(b, src, tg, next)) }
+	wait := func() error {
+		left := make(map[uint64]bool, len(ids))
+		for _, id := range ids {
+			left[id] = true
+		}
+		ids = ids[:0]
+		var done []dagmpi.Completion
+		deadline := time.Now().Add(10 * time.Second)
+		for polls := 0; len(left) > 0; polls++ {
+			var err error
+			if done, err = tr.Progress(done[:0]); err != nil {
+				return err
+			}
+			for _, c := range done {
+				if c.Err != nil {
+					return c.Err
+				}
+				delete(left, c.ID)
+			}
+			if polls%64 == 63 && time.Now().After(deadline) {
+				return fmt.Errorf("rank %d: broadcast timing incomplete after 10s", me)
+			}
+		}
+		return nil
+	}
+	var acks [3][8]byte
+	if me == 0 {
+		t0 := time.Now()
+		for i, r := range rs {
+			if err := recv(acks[i][:], r, ack); err != nil {
+				return 0, err
+			}
+		}
+		last := 3
+		if tree {
+			last = 2 // the first reader forwards to the third
+		}
+		for _, r := range rs[:last] {
+			if err := send(buf, r, tag); err != nil {
+				return 0, err
+			}
+		}
+		err := wait()
+		return time.Since(t0), err
+	}
+	src := 0
+	if tree && me == rs[2] {
+		src = rs[0]
+	}
+	if err := recv(rbuf, src, tag); err != nil {
+		return 0, err
+	}
+	if err := wait(); err != nil {
+		return 0, err
+	}
+	if tree && me == rs[0] {
+		if err := send(rbuf, rs[2], tag); err != nil {
+			return 0, err
+		}
+	}
+	if err := send(acks[0][:], 0, ack); err != nil {
+		return 0, err
+	}
+	return 0, wait()
 }
 
 // nearest returns the index of the calibration size whose class is nearest

@@ -2,3 +2,6 @@ package mux
 
 // CalibrationPair exports calibrationPair to the tests.
 var CalibrationPair = calibrationPair
+
+// TreeReaders exposes treeReaders.
+var TreeReaders = treeReaders

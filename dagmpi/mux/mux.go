@@ -106,6 +106,12 @@ type Auto struct {
 	peer    int  // the rank that calibrated with rank 0
 	remote  bool // peer is on another node than rank 0
 	closed  bool
+
+	// Broadcast trees (calibrateTree): timed at 4 ranks or more; trees
+	// advised from treeFrom bytes, or never when it is negative.
+	treeTimed bool
+	treeFrom  int
+	treeTimes [][2]time.Duration // rank 0 and the readers: best flat and tree time per treeSizes
 }
 
 // Calibrated returns the rank that timed the transports with rank 0 and
@@ -118,12 +124,25 @@ func (a *Auto) Calibrated() (peer int, otherNode bool) { return a.peer, a.remote
 func (a *Auto) Calibration() time.Duration { return a.calib }
 
 var (
-	_ dagmpi.Transport  = (*Auto)(nil)
-	_ dagmpi.Controller = (*Auto)(nil)
-	_ dagmpi.Spinner    = (*Auto)(nil)
-	_ dagmpi.PathNamer  = (*Auto)(nil)
-	_ dagmpi.Lender     = (*Auto)(nil)
+	_ dagmpi.Transport   = (*Auto)(nil)
+	_ dagmpi.Controller  = (*Auto)(nil)
+	_ dagmpi.Spinner     = (*Auto)(nil)
+	_ dagmpi.PathNamer   = (*Auto)(nil)
+	_ dagmpi.Lender      = (*Auto)(nil)
+	_ dagmpi.TreeAdvisor = (*Auto)(nil)
 )
+
+// BroadcastTreeFrom implements dagmpi.TreeAdvisor: NewAuto timed a version
+// read by three ranks moved flat and along a tree (at 4 ranks or more), and
+// advises trees from the smallest size where the tree was faster; false
+// when it was never faster or not timed.
+func (a *Auto) BroadcastTreeFrom() (int, bool) { return a.treeFrom, a.treeTimed && a.treeFrom >= 0 }
+
+// TreeTimes returns what the tree calibration measured on this rank (rank
+// 0 and the three readers; nil elsewhere): per size of 64 KiB and 1 MiB,
+// the best time of a flat and of a tree broadcast to three readers, as seen
+// by rank 0 (the readers report zeros).
+func (a *Auto) TreeTimes() [][2]time.Duration { return a.treeTimes }
 
 // Paths implements dagmpi.PathNamer: "p2p" (path 0) and "rma" (path 1),
 // whether or not the one-sided transport is open, so that every Auto
@@ -254,7 +273,14 @@ func (a *Auto) Describe() string {
 		}
 		start = c
 	}
-	return strings.Join(parts, ", ")
+	s := strings.Join(parts, ", ")
+	switch min, ok := a.BroadcastTreeFrom(); {
+	case ok:
+		s += "; broadcast trees from " + human(min)
+	case a.treeTimed:
+		s += "; no broadcast trees (flat was faster)"
+	}
+	return s
 }
 
 func classLow(c int) int {

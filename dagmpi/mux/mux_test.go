@@ -277,3 +277,51 @@ func TestByTransport(t *testing.T) {
 	assert.Equal(t, s.BytesSent, s.ByTransport["rma"].Bytes+s.ByTransport["p2p"].Bytes, "rank %d: bytes per transport sum to BytesSent", w.Rank())
 	assert.Equal(t, s.Sends, s.ByTransport["rma"].Sends+s.ByTransport["p2p"].Sends, "rank %d: sends per transport sum to Sends", w.Rank())
 }
+
+func TestTreeReaders(t *testing.T) {
+	assert.Equal(t, [3]int{1, 2, 3}, mux.TreeReaders([]int32{0, 0, 0, 0, 0}), "one node")
+	assert.Equal(t, [3]int{2, 4, 5}, mux.TreeReaders([]int32{0, 0, 2, 0, 4, 4}), "other nodes first")
+	assert.Equal(t, [3]int{3, 1, 2}, mux.TreeReaders([]int32{0, 0, 0, 3}), "filled up from rank 0's node")
+}
+
+// TestTreeCalibration: at 4 ranks or more NewAuto times flat and tree
+// broadcasts and every rank gets the same advice; below, it advises nothing.
+func TestTreeCalibration(t *testing.T) {
+	w := mpi.World()
+	a, err := mux.NewAuto(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	from, ok := a.BroadcastTreeFrom()
+	t.Logf("rank %d: %s; tree times %v", w.Rank(), a.Describe(), a.TreeTimes())
+	if w.Size() < 4 {
+		assert.False(t, ok, "advice below 4 ranks")
+		assert.Nil(t, a.TreeTimes())
+		return
+	}
+	mine := []int64{int64(from), 0}
+	if ok {
+		mine[1] = 1
+	}
+	all := make([]int64, 2*w.Size())
+	if err := mpi.Allgather(w, mine, all); err != nil {
+		t.Fatal(err)
+	}
+	for r := 0; r < w.Size(); r++ {
+		assert.Equal(t, mine, all[2*r:2*r+2], "rank %d's advice differs from rank %d's", r, w.Rank())
+	}
+	if ok {
+		assert.Contains(t, a.Describe(), "broadcast trees from")
+	} else {
+		assert.Contains(t, a.Describe(), "no broadcast trees")
+	}
+	if w.Rank() == 0 {
+		if assert.Len(t, a.TreeTimes(), 2) {
+			for _, tt := range a.TreeTimes() {
+				assert.Positive(t, tt[0])
+				assert.Positive(t, tt[1])
+			}
+		}
+	}
+}
