@@ -96,6 +96,13 @@ func (w *Window[T]) Put(origin []T, target, disp int) error {
 // at target when it returns, so the buffers are pinned for the call only.
 func (w *Window[T]) PutNotify(origin []T, disp int, head []T, headDisp int, flag []T, flagDisp int, target int) error {
 	const call = "PutNotify"
+	if err := w.checkLive(call); err != nil {
+		return err
+	}
+	// The epoch first: checkAccess would count the call in a fence epoch.
+	if w.access != epochLock && w.access != epochLockAll {
+		return rmaErr(mpi.ErrRMASync, call, "%v: needs a passive-target epoch (Lock or LockAll) to flush", w)
+	}
 	if err := w.checkAccess(call, target, disp, len(origin)); err != nil {
 		return err
 	}
@@ -107,9 +114,6 @@ func (w *Window[T]) PutNotify(origin []T, disp int, head []T, headDisp int, flag
 	}
 	if err := w.checkAccess(call, target, flagDisp, len(flag)); err != nil {
 		return err
-	}
-	if w.access != epochLock && w.access != epochLockAll {
-		return rmaErr(mpi.ErrRMASync, call, "%v: needs a passive-target epoch (Lock or LockAll) to flush", w)
 	}
 	// The call completes what it puts: pinned for the call only.
 	po, ph, pf := ptr(origin), ptr(head), ptr(flag)
@@ -126,7 +130,7 @@ func (w *Window[T]) PutNotify(origin []T, disp int, head []T, headDisp int, flag
 	runtime.KeepAlive(head)
 	runtime.KeepAlive(flag)
 	if rc != 0 {
-		return mpiErr(rc, [...]string{"MPI_Put (PutNotify: data)", "MPI_Win_flush (PutNotify)", "MPI_Put (PutNotify: flag)", "MPI_Win_flush (PutNotify: flag)"}[step])
+		return mpiErr(rc, [...]string{"MPI_Put (PutNotify: data or head)", "MPI_Win_flush (PutNotify)", "MPI_Put (PutNotify: flag)", "MPI_Win_flush (PutNotify: flag)"}[step])
 	}
 	return nil
 }
