@@ -41,6 +41,7 @@ type Stats struct {
 	Tasks     int64         // task bodies run
 	Sends     int64         // sends finished
 	Recvs     int64         // receives finished
+	RecvsLent int64         // of those, received in memory the Transport lent (Lender): no copy
 	BytesSent int64         // bytes of finished sends
 	BytesRecv int64         // bytes of finished receives
 	Idle      time.Duration // total time workers spent parked without work
@@ -77,7 +78,7 @@ type pathCounter struct {
 }
 
 type counters struct {
-	tasks, sends, recvs, bytesSent, bytesRecv, idle, comm atomic.Int64
+	tasks, sends, recvs, recvsLent, bytesSent, bytesRecv, idle, comm atomic.Int64
 
 	// paths[i] counts path i of the Transport (names[i]); paths[MaxPaths]
 	// the broadcast-tree forwards when tree is set.
@@ -91,6 +92,7 @@ func (c *counters) snapshot() Stats {
 		Tasks:       c.tasks.Load(),
 		Sends:       c.sends.Load(),
 		Recvs:       c.recvs.Load(),
+		RecvsLent:   c.recvsLent.Load(),
 		BytesSent:   c.bytesSent.Load(),
 		BytesRecv:   c.bytesRecv.Load(),
 		Idle:        time.Duration(c.idle.Load()),

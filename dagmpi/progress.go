@@ -434,8 +434,9 @@ func (p *pump) complete(done []Completion) error {
 	}
 	var firstErr error
 	ops := p.ops[:0]
-	for _, c := range done {
+	for i, c := range done {
 		if c.ID >= uint64(len(p.table)) || p.table[c.ID].o == nil {
+			p.keepLoans(ops, done[i:])
 			return &failure{msg: fmt.Sprintf("dagmpi: rank %d: transport reported unknown operation id %d", rt.me, c.ID), kind: ErrTransport}
 		}
 		e := p.table[c.ID]
@@ -448,12 +449,21 @@ func (p *pump) complete(done []Completion) error {
 			p.inflight -= int64(want)
 			p.recvs--
 			if c.Buf != nil {
-				// A RecvLoan: the bytes are where the Transport says.
+				// A RecvLoan: the bytes are where the Transport says. (The
+				// receive's reference keeps the replica from being dropped
+				// until completeLocked, which registers the loan.)
 				if c.Err == nil && len(c.Buf) == want {
 					o.rep.buf, o.rep.loan = c.Buf, c.Loaned
+					if c.Loaned {
+						rt.stats.recvsLent.Add(1)
+					}
 				} else if c.Loaned {
 					rt.lender.Return(c.Buf)
 				}
+			}
+			if c.Err == nil && c.Bytes == want && o.rep.buf == nil && firstErr == nil {
+				firstErr = &failure{msg: fmt.Sprintf("dagmpi: rank %d: transport completed the receive of data %d from rank %d (%d bytes) with a %d-byte buffer",
+					rt.me, o.rep.h.id, o.peer, want, len(c.Buf)), kind: ErrTransport}
 			}
 			rt.stats.recvs.Add(1)
 			rt.stats.bytesRecv.Add(int64(c.Bytes))
@@ -464,6 +474,7 @@ func (p *pump) complete(done []Completion) error {
 			if o.fwd {
 				path = MaxPaths
 			} else if path >= len(rt.stats.names) {
+				p.keepLoans(ops, done[i+1:])
 				return &failure{msg: fmt.Sprintf("dagmpi: rank %d: transport reported path %d for the send of data %d to rank %d, but names %d paths",
 					rt.me, c.Path, o.rep.h.id, o.peer, len(rt.stats.names)), kind: ErrTransport}
 			}
@@ -496,6 +507,7 @@ func (p *pump) complete(done []Completion) error {
 		rt.stats.comm.Add(int64(time.Since(p.commT0)))
 	}
 	if firstErr != nil {
+		p.keepLoans(ops, nil)
 		return firstErr
 	}
 	rt.mu.Lock()
@@ -546,6 +558,28 @@ func (p *pump) complete(done []Completion) error {
 		rt.failTransport(err) // first: the caller's failLocked is then a no-op
 	}
 	return err
+}
+
+// keepLoans is for complete stopping early on an error: it registers the
+// loans of the receives in ops, so that Close gives them back, and gives
+// back at once those of the completions in rest, not looked at.
+func (p *pump) keepLoans(ops []*op, rest []Completion) {
+	rt := p.rt
+	if rt.lender == nil {
+		return
+	}
+	rt.mu.Lock()
+	for _, o := range ops {
+		if o.kind == opRecv && o.rep.loan {
+			rt.loans[o.rep] = struct{}{}
+		}
+	}
+	rt.mu.Unlock()
+	for _, c := range rest {
+		if c.Loaned {
+			rt.lender.Return(c.Buf)
+		}
+	}
 }
 
 // inlineLocked runs the one ready task, just made ready by an arrival, on

@@ -112,7 +112,7 @@ type replica struct {
 	readers  []*op // unfinished ops reading buf since lastW
 	refs     int   // unfinished ops using the replica
 	attached bool  // the handle's current replica (holds the latest version)
-	loan     bool  // buf is lent by the Transport (Lender): give it back in drop
+	loan     bool  // buf is lent by the Transport (Lender): give it back in drop (set by the progress goroutine before the receive completes)
 
 	// dmem holds a device handle's data; buf is then a placeholder
 	// (device.go).
@@ -176,9 +176,28 @@ func (rt *Runtime) untrackLocked(r *replica, o *op) {
 		*pos = -1
 	}
 	r.refs--
-	if r.refs == 0 && !r.attached {
+	switch {
+	case r.refs > 0:
+	case !r.attached:
 		r.drop()
+	case r.loan:
+		r.unlend()
 	}
+}
+
+// unlend moves an idle replica that still holds the latest version out of
+// the memory its Transport lent into a buffer of the Runtime's, and gives
+// the loan back: a Transport lends only a few slots per sender, and a
+// version that is never written again would otherwise hold one for the
+// Runtime's life. Called with rt.mu held and r.refs == 0.
+func (r *replica) unlend() {
+	rt := r.h.rt
+	b := r.h.alloc()
+	copy(b, r.buf)
+	delete(rt.loans, r)
+	r.loan = false
+	rt.lender.Return(r.buf)
+	r.buf = b
 }
 
 // busyLocked reports whether r has unfinished users.

@@ -113,8 +113,9 @@ type Lender interface {
 	RecvLoan(n, src, tag int, id uint64) error
 	// Return gives back the Buf of a Completion with Loaned set, once the
 	// Runtime no longer touches its bytes. It may be called from any
-	// goroutine, also after Close (then it does nothing); a buf that is not
-	// an outstanding loan makes it panic.
+	// goroutine, also after Close (then it does nothing). A buf the
+	// Transport never lent makes it panic; a loan given back twice is
+	// reported as an error, at once or by the next Progress.
 	Return(buf []byte)
 }
 

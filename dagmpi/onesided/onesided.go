@@ -50,6 +50,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/spmd-go/spmd/dagmpi"
@@ -529,7 +530,9 @@ func (t *Transport) Progress(out []dagmpi.Completion) ([]dagmpi.Completion, erro
 			j, base := -1, 0
 			for i := 0; i < t.cfg.Slots; i++ {
 				b := s*t.ring + i*t.slot
-				if le.Uint64(t.mem[b+offNote:]) == k+1 {
+				// An atomic load: the header and data read after it must
+				// not be read before it (free on amd64, needed on arm64).
+				if atomic.LoadUint64((*uint64)(unsafe.Pointer(&t.mem[b+offNote]))) == k+1 {
 					j, base = i, b
 					break
 				}
