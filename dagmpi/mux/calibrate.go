@@ -1,6 +1,7 @@
 package mux
 
 import (
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -30,54 +31,75 @@ func (a *Auto) calibrate(comm *mpi.Comm) error {
 		peer = calibrationPair(nodes)
 		a.peer, a.remote = peer, nodes[peer] != nodes[0]
 	}
+	// A failed measurement still reaches the broadcast (the other ranks
+	// wait in it), with a status word saying so when rank 0 failed.
+	var merr error
 	if me := comm.Rank(); comm.Size() >= 2 && (me == 0 || me == peer) {
-		other := peer
-		if me == peer {
-			other = 0
-		}
-		best := make([]uint8, len(calibrationSizes))
-		buf := make([]byte, calibrationSizes[len(calibrationSizes)-1])
-		rbuf := make([]byte, len(buf))
-		for i, n := range calibrationSizes {
-			iters := max(4, min(200, (4<<20)/n))
-			t := [2]time.Duration{time.Hour, time.Hour}
-			for s := range a.sub {
-				// Warm up.
-				if _, err := pingPong(a.sub[s], me, other, me == 0, buf[:n], rbuf[:n], 2); err != nil {
-					return fmt.Errorf("mux: calibrating: %w", err)
-				}
-			}
-			// The best of five short runs each, taken in turn, so that a
-			// slow spell of the machine does not fall on one transport only.
-			for rep := 0; rep < 5; rep++ {
-				for s := range a.sub {
-					d, err := pingPong(a.sub[s], me, other, me == 0, buf[:n], rbuf[:n], iters)
-					if err != nil {
-						return fmt.Errorf("mux: calibrating: %w", err)
-					}
-					t[s] = min(t[s], d)
-				}
-			}
-			// One-sided only when clearly faster (5%): p2p needs no window
-			// space and is the better-understood path.
-			if float64(t[1]) < 0.95*float64(t[0]) {
-				best[i] = 1
-			}
-		}
-		for c := range table {
-			table[c] = best[nearest(c)]
-		}
+		merr = a.timeRoutes(me, peer, &table)
 	}
 	if comm.Size() >= 2 {
-		if err := mpi.Bcast(comm, table[:], 0); err != nil {
+		msg := append(table[:], 0)
+		if merr != nil {
+			msg[classes] = 1
+		}
+		if err := mpi.Bcast(comm, msg, 0); err != nil {
 			return fmt.Errorf("mux: broadcasting the routing: %w", err)
 		}
+		copy(table[:], msg)
+		if merr == nil && msg[classes] != 0 {
+			merr = errors.New("mux: calibration failed on rank 0")
+		}
+	}
+	if merr != nil {
+		return merr
 	}
 	a.route = table
 	if comm.Size() >= 4 {
 		if err := a.calibrateTree(comm, nodes); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// timeRoutes is calibrate's measurement, on rank 0 and peer: it fills
+// table with the faster transport per size class.
+func (a *Auto) timeRoutes(me, peer int, table *[classes]uint8) error {
+	other := peer
+	if me == peer {
+		other = 0
+	}
+	best := make([]uint8, len(calibrationSizes))
+	buf := make([]byte, calibrationSizes[len(calibrationSizes)-1])
+	rbuf := make([]byte, len(buf))
+	for i, n := range calibrationSizes {
+		iters := max(4, min(200, (4<<20)/n))
+		t := [2]time.Duration{time.Hour, time.Hour}
+		for s := range a.sub {
+			// Warm up.
+			if _, err := pingPong(a.sub[s], me, other, me == 0, buf[:n], rbuf[:n], 2); err != nil {
+				return fmt.Errorf("mux: calibrating: %w", err)
+			}
+		}
+		// The best of five short runs each, taken in turn, so that a
+		// slow spell of the machine does not fall on one transport only.
+		for rep := 0; rep < 5; rep++ {
+			for s := range a.sub {
+				d, err := pingPong(a.sub[s], me, other, me == 0, buf[:n], rbuf[:n], iters)
+				if err != nil {
+					return fmt.Errorf("mux: calibrating: %w", err)
+				}
+				t[s] = min(t[s], d)
+			}
+		}
+		// One-sided only when clearly faster (5%): p2p needs no window
+		// space and is the better-understood path.
+		if float64(t[1]) < 0.95*float64(t[0]) {
+			best[i] = 1
+		}
+	}
+	for c := range table {
+		table[c] = best[nearest(c)]
 	}
 	return nil
 }
@@ -114,43 +136,62 @@ func (a *Auto) calibrateTree(comm *mpi.Comm, nodes []int32) error {
 	rs := treeReaders(nodes)
 	me := comm.Rank()
 	verdict := []int64{-1}
+	var merr error
 	if me == 0 || me == rs[0] || me == rs[1] || me == rs[2] {
-		buf := make([]byte, treeSizes[len(treeSizes)-1])
-		rbuf := make([]byte, len(buf))
-		round := 0
-		for _, n := range treeSizes {
-			t := [2]time.Duration{time.Hour, time.Hour}
-			for rep := 0; rep < 4; rep++ { // the first is a warm-up
-				for mode := range t {
-					d, err := treeOnce(a.sub[0], me, rs, mode == 1, buf[:n], rbuf[:n], round)
-					round++
-					if err != nil {
-						return fmt.Errorf("mux: timing broadcast trees: %w", err)
-					}
-					if rep > 0 {
-						t[mode] = min(t[mode], d)
-					}
-				}
-			}
-			a.treeTimes = append(a.treeTimes, t)
-		}
-		// Trees from the smallest size from which they won at every size
-		// timed (the advice is one threshold).
-		if me == 0 {
-			for i := len(treeSizes) - 1; i >= 0; i-- {
-				t := a.treeTimes[i]
-				if float64(t[1]) >= 0.95*float64(t[0]) {
-					break
-				}
-				verdict[0] = int64(treeSizes[i])
-			}
-		}
+		merr = a.timeTrees(me, rs, verdict)
+	}
+	// Reached by every rank, also after a failed measurement: -2 says
+	// rank 0's failed.
+	if me == 0 && merr != nil {
+		verdict[0] = -2
 	}
 	if err := mpi.Bcast(comm, verdict, 0); err != nil {
 		return fmt.Errorf("mux: broadcasting the tree verdict: %w", err)
 	}
+	if merr == nil && verdict[0] == -2 {
+		merr = errors.New("mux: timing broadcast trees failed on rank 0")
+	}
+	if merr != nil {
+		return merr
+	}
 	a.treeTimed = true
 	a.treeFrom = int(verdict[0])
+	return nil
+}
+
+// timeTrees is calibrateTree's measurement, on rank 0 and the readers rs;
+// rank 0 sets verdict[0].
+func (a *Auto) timeTrees(me int, rs [3]int, verdict []int64) error {
+	buf := make([]byte, treeSizes[len(treeSizes)-1])
+	rbuf := make([]byte, len(buf))
+	round := 0
+	for _, n := range treeSizes {
+		t := [2]time.Duration{time.Hour, time.Hour}
+		for rep := 0; rep < 4; rep++ { // the first is a warm-up
+			for mode := range t {
+				d, err := treeOnce(a.sub[0], me, rs, mode == 1, buf[:n], rbuf[:n], round)
+				round++
+				if err != nil {
+					return fmt.Errorf("mux: timing broadcast trees: %w", err)
+				}
+				if rep > 0 {
+					t[mode] = min(t[mode], d)
+				}
+			}
+		}
+		a.treeTimes = append(a.treeTimes, t)
+	}
+	// Trees from the smallest size from which they won at every size
+	// timed (the advice is one threshold).
+	if me == 0 {
+		for i := len(treeSizes) - 1; i >= 0; i-- {
+			t := a.treeTimes[i]
+			if float64(t[1]) >= 0.95*float64(t[0]) {
+				break
+			}
+			verdict[0] = int64(treeSizes[i])
+		}
+	}
 	return nil
 }
 

@@ -112,6 +112,8 @@ type Auto struct {
 	treeTimed bool
 	treeFrom  int
 	treeTimes [][2]time.Duration // rank 0 and the readers: best flat and tree time per treeSizes
+
+	slot int // the one-sided transport's SlotBytes (see routeOf)
 }
 
 // Calibrated returns the rank that timed the transports with rank 0 and
@@ -190,7 +192,7 @@ func newAuto(comm *mpi.Comm) (*Auto, error) {
 		p.Close()
 		return nil, err
 	}
-	return &Auto{sub: [2]dagmpi.Transport{p, o}, ctl: p}, nil
+	return &Auto{sub: [2]dagmpi.Transport{p, o}, ctl: p, slot: o.Config().SlotBytes}, nil
 }
 
 // NewAutoRoutes is NewAuto with a fixed routing instead of a measured one:
@@ -318,7 +320,7 @@ func (a *Auto) TagBound() int {
 
 // Send implements dagmpi.Transport.
 func (a *Auto) Send(buf []byte, dst, tag int, id uint64) error {
-	s := a.route[classOf(len(buf))]
+	s := a.routeOf(len(buf))
 	if err := a.sub[s].Send(buf, dst, tag, id); err != nil {
 		return err
 	}
@@ -328,12 +330,27 @@ func (a *Auto) Send(buf []byte, dst, tag int, id uint64) error {
 
 // Recv implements dagmpi.Transport.
 func (a *Auto) Recv(buf []byte, src, tag int, id uint64) error {
-	s := a.route[classOf(len(buf))]
+	s := a.routeOf(len(buf))
 	if err := a.sub[s].Recv(buf, src, tag, id); err != nil {
 		return err
 	}
 	a.pending[s]++
 	return nil
+}
+
+// routeOf returns the transport a message of n bytes takes: its size
+// class's, except that a message bigger than one one-sided slot (cut into
+// chunks and copied out, where one that fits is lent) goes one-sided only
+// if the class of twice the slot does: the calibration times a slot-sized
+// message (64 KiB) and one of twice that (128 KiB), and the class of the
+// first also holds sizes up to twice it. Every rank has the same table and
+// slot size, so both sides of a message route it the same way.
+func (a *Auto) routeOf(n int) uint8 {
+	s := a.route[classOf(n)]
+	if s == 1 && n > a.slot && a.route[classOf(2*a.slot)] == 0 {
+		return 0
+	}
+	return s
 }
 
 // lender returns the one-sided transport as a dagmpi.Lender if it is open.
@@ -349,14 +366,14 @@ func (a *Auto) lender() dagmpi.Lender {
 // are routed to the one-sided transport and it lends them.
 func (a *Auto) Lends(n int) bool {
 	l := a.lender()
-	return l != nil && a.route[classOf(n)] == 1 && l.Lends(n)
+	return l != nil && a.routeOf(n) == 1 && l.Lends(n)
 }
 
 // RecvLoan implements dagmpi.Lender on the one-sided transport; the
 // Runtime calls it only for sizes Lends accepts.
 func (a *Auto) RecvLoan(n, src, tag int, id uint64) error {
 	if !a.Lends(n) {
-		return fmt.Errorf("mux: RecvLoan of %d bytes on rank %d: messages of that size are not lent (routed %s)", n, a.Rank(), a.Paths()[a.route[classOf(n)]])
+		return fmt.Errorf("mux: RecvLoan of %d bytes on rank %d: messages of that size are not lent (routed %s)", n, a.Rank(), a.Paths()[a.routeOf(n)])
 	}
 	if err := a.lender().RecvLoan(n, src, tag, id); err != nil {
 		return err
@@ -367,9 +384,11 @@ func (a *Auto) RecvLoan(n, src, tag int, id uint64) error {
 
 // Return implements dagmpi.Lender.
 func (a *Auto) Return(buf []byte) {
-	if l := a.lender(); l != nil {
-		l.Return(buf)
+	l := a.lender()
+	if l == nil {
+		panic(fmt.Sprintf("mux: Return on rank %d of a %d-byte buffer: this Auto has no one-sided transport and lent nothing", a.Rank(), len(buf)))
 	}
+	l.Return(buf)
 }
 
 // Progress implements dagmpi.Transport: it polls the transports that have

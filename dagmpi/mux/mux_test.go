@@ -325,3 +325,56 @@ func TestTreeCalibration(t *testing.T) {
 		}
 	}
 }
+
+// TestRouteAboveSlot: a message bigger than one one-sided slot but in the
+// slot's size class goes one-sided only when the class of twice the slot
+// does (it would be chunked and copied, not lent).
+func TestRouteAboveSlot(t *testing.T) {
+	w := mpi.World()
+	if w.Size() < 2 {
+		t.Skip("needs 2 ranks")
+	}
+	slot := onesided.DefaultConfig.SlotBytes
+	for _, both := range []bool{false, true} {
+		var routes [32]bool
+		routes[bits.Len(uint(slot))] = true
+		routes[bits.Len(uint(2*slot))] = both
+		a, err := mux.NewAutoRoutes(w, routes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			n    int
+			path uint8
+		}{{slot, 1}, {slot + 8, map[bool]uint8{false: 0, true: 1}[both]}, {2 * slot, map[bool]uint8{false: 0, true: 1}[both]}} {
+			var ids []uint64
+			switch w.Rank() {
+			case 0:
+				if err := a.Send(make([]byte, c.n), 1, 5, 1); err != nil {
+					t.Fatal(err)
+				}
+				ids = []uint64{1}
+			case 1:
+				if err := a.Recv(make([]byte, c.n), 0, 5, 2); err != nil {
+					t.Fatal(err)
+				}
+				ids = []uint64{2}
+			}
+			var done []dagmpi.Completion
+			deadline := time.Now().Add(20 * time.Second)
+			for len(ids) > 0 && time.Now().Before(deadline) {
+				if done, err = a.Progress(done[:0]); err != nil {
+					t.Fatal(err)
+				}
+				for _, d := range done {
+					assert.NoError(t, d.Err)
+					assert.Equal(t, c.path, d.Path, "%d bytes (class of twice the slot one-sided: %v): path", c.n, both)
+					ids = ids[:0]
+				}
+			}
+			assert.Empty(t, ids, "%d bytes: not complete", c.n)
+		}
+		assert.NoError(t, mpi.Barrier(w))
+		assert.NoError(t, a.Close())
+	}
+}
