@@ -204,10 +204,20 @@ func (r *replica) unlend() {
 func (r *replica) busyLocked() bool { return r.refs > 0 }
 
 // readyHeap orders ready tasks by priority (higher first), then by
-// submission (earlier first).
-type readyHeap struct{ a []*op }
+// submission (earlier first). Tasks often become ready in that very order
+// (independent tasks as they are submitted, a priority level released in
+// submission order): those go to run, a sorted FIFO, in O(1) and in memory
+// order; a task that would sort before run's tail goes to the binary heap
+// a. pop takes the smaller head of the two, so the order is exactly the
+// heap's. (With a million ready tasks in a heap alone, the cache misses of
+// its comparisons were half the cost of an empty task.)
+type readyHeap struct {
+	a    []*op
+	run  []*op // sorted by less; run[head:] are queued
+	head int
+}
 
-func (h *readyHeap) len() int { return len(h.a) }
+func (h *readyHeap) len() int { return len(h.a) + len(h.run) - h.head }
 
 func less(x, y *op) bool {
 	if x.prio != y.prio {
@@ -217,6 +227,13 @@ func less(x, y *op) bool {
 }
 
 func (h *readyHeap) push(o *op) {
+	if h.head == len(h.run) || !less(o, h.run[len(h.run)-1]) {
+		if h.head == len(h.run) && h.head > 0 {
+			h.run, h.head = h.run[:0], 0
+		}
+		h.run = append(h.run, o)
+		return
+	}
 	h.a = append(h.a, o)
 	i := len(h.a) - 1
 	for i > 0 {
@@ -230,6 +247,26 @@ func (h *readyHeap) push(o *op) {
 }
 
 func (h *readyHeap) pop() *op {
+	if h.head < len(h.run) && (len(h.a) == 0 || less(h.run[h.head], h.a[0])) {
+		o := h.run[h.head]
+		h.run[h.head] = nil
+		h.head++
+		switch {
+		case h.head == len(h.run):
+			h.run, h.head = h.run[:0], 0
+		case h.head >= 1024 && h.head*2 >= len(h.run):
+			// Slide the queued half down so the slice does not grow
+			// without bound while it never empties.
+			n := copy(h.run, h.run[h.head:])
+			clear(h.run[n:])
+			h.run, h.head = h.run[:n], 0
+		}
+		return o
+	}
+	return h.popHeap()
+}
+
+func (h *readyHeap) popHeap() *op {
 	a := h.a
 	top := a[0]
 	n := len(a) - 1

@@ -77,3 +77,50 @@ func TestReaderBookkeeping(t *testing.T) {
 		t.Errorf("refs = %d, want %d live operations", r.refs, len(live))
 	}
 }
+
+// TestReadyQueueOrder pushes and pops tasks in random interleavings, with
+// long runs already in order (the sorted fast path) and tasks out of order
+// (the heap), and checks every pop against the smallest queued task by
+// priority, then submission.
+func TestReadyQueueOrder(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	for trial := 0; trial < 200; trial++ {
+		var h readyHeap
+		var queued []*op
+		seq := uint64(0)
+		for step := 0; step < 3000; step++ {
+			if rng.Intn(3) > 0 || len(queued) == 0 {
+				o := &op{}
+				switch rng.Intn(4) {
+				case 0: // out of order: an earlier submission, or a higher priority
+					o.seq, o.prio = uint64(rng.Intn(int(seq)+1)), rng.Intn(3)
+				default: // in order
+					seq++
+					o.seq, o.prio = seq, 0
+				}
+				h.push(o)
+				queued = append(queued, o)
+			} else {
+				best := 0
+				for i, o := range queued {
+					if less(o, queued[best]) {
+						best = i
+					}
+				}
+				got := h.pop()
+				if want := queued[best]; got.prio != want.prio || got.seq != want.seq {
+					t.Fatalf("trial %d step %d: popped (prio %d, seq %d), want (prio %d, seq %d)", trial, step, got.prio, got.seq, want.prio, want.seq)
+				}
+				for i, o := range queued {
+					if o == got {
+						queued = append(queued[:i], queued[i+1:]...)
+						break
+					}
+				}
+			}
+			if h.len() != len(queued) {
+				t.Fatalf("len %d, want %d", h.len(), len(queued))
+			}
+		}
+	}
+}

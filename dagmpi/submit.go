@@ -255,8 +255,11 @@ func (rt *Runtime) remoteWrite(h *handle, exec int) {
 
 // throttleLocked waits while the pending bound is reached.
 func (rt *Runtime) throttleLocked(need int) error {
+	// Once blocked, wait until a quarter of the bound has drained, not one
+	// operation: a submitter woken per finished task would pay a wake-up
+	// each.
 	for rt.pending+need > rt.cfg.maxPending && rt.pending > 0 && rt.err == nil {
-		rt.waitUserLocked(max(0, rt.cfg.maxPending-need), nil)
+		rt.waitUserLocked(max(0, rt.cfg.maxPending-rt.cfg.maxPending/4-need), nil)
 	}
 	return rt.err
 }
