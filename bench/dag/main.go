@@ -46,6 +46,7 @@ import (
 )
 
 type config struct {
+	pending   int
 	shape     string
 	tasks     int
 	workers   int
@@ -102,6 +103,7 @@ func main() {
 	flag.IntVar(&c.pingIters, "pingpong", 10000, "iterations of the raw ping-pong (chain)")
 	flag.StringVar(&c.cpuprof, "cpuprofile", "", "write a CPU profile of rank 0 (mpi) or of the process (inproc) to this file")
 	flag.IntVar(&c.recvs, "recvs", 32, "receives posted at once (dagmpi.WithMaxRecvsPosted)")
+	flag.IntVar(&c.pending, "pending", 0, "operations submitted and not finished per rank (dagmpi.WithMaxPending; 0: the default)")
 	flag.DurationVar(&c.inline, "inline", 50*time.Microsecond, "longest body run inline on the progress goroutine before inline runs pause; 0: never (dagmpi.WithInline)")
 	flag.BoolVar(&c.locked, "locked", false, "lock the progress goroutine to one OS thread (dagmpi.WithLockedThread)")
 	flag.DurationVar(&c.spin, "spin", 500*time.Microsecond, "progress spin before sleeping (dagmpi.WithSpin)")
@@ -251,6 +253,9 @@ func measure(c config, tr dagmpi.Transport) (rankResult, error) {
 		dagmpi.WithInline(c.inline)}
 	if c.locked {
 		opts = append(opts, dagmpi.WithLockedThread())
+	}
+	if c.pending > 0 {
+		opts = append(opts, dagmpi.WithMaxPending(c.pending))
 	}
 	if c.transport == "collective" {
 		opts = append(opts, dagmpi.WithBroadcastTree())
