@@ -41,7 +41,6 @@ type op struct {
 	prio  int
 	seq   uint64 // submission index of the task (or of the task a transfer feeds)
 	name  string
-	hidx  int // position in the ready heap
 
 	// task
 	body func(*Task) error
