@@ -343,10 +343,7 @@ func (rt *Runtime) closeDevices() error {
 // its device memory to the pool.
 func (r *replica) drop() {
 	if r.loan {
-		rt := r.h.rt
-		delete(rt.loans, r)
-		r.loan = false
-		rt.lender.Return(r.buf)
+		r.giveBack()
 	}
 	r.buf = nil
 	if r.dmem != nil {

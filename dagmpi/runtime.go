@@ -364,11 +364,9 @@ func (rt *Runtime) returnLoans() {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	for r := range rt.loans {
-		b := r.buf
-		r.buf, r.loan = nil, false
-		rt.lender.Return(b)
+		r.giveBack()
+		r.buf = nil
 	}
-	clear(rt.loans)
 }
 
 // kick wakes the progress goroutine, or ends its Spinner.Spin.

@@ -190,13 +190,19 @@ func (rt *Runtime) untrackLocked(r *replica, o *op) {
 // version that is never written again would otherwise hold one for the
 // Runtime's life. Called with rt.mu held and r.refs == 0.
 func (r *replica) unlend() {
-	rt := r.h.rt
 	b := r.h.alloc()
 	copy(b, r.buf)
+	r.giveBack()
+	r.buf = b
+}
+
+// giveBack returns the buffer the Transport lent r (r.buf, which the
+// caller then replaces). Called with rt.mu held.
+func (r *replica) giveBack() {
+	rt := r.h.rt
 	delete(rt.loans, r)
 	r.loan = false
 	rt.lender.Return(r.buf)
-	r.buf = b
 }
 
 // busyLocked reports whether r has unfinished users.
@@ -226,10 +232,8 @@ func less(x, y *op) bool {
 }
 
 func (h *readyHeap) push(o *op) {
+	// pop empties run (head 0) when it takes its last task.
 	if h.head == len(h.run) || !less(o, h.run[len(h.run)-1]) {
-		if h.head == len(h.run) && h.head > 0 {
-			h.run, h.head = h.run[:0], 0
-		}
 		h.run = append(h.run, o)
 		return
 	}
