@@ -161,8 +161,10 @@ func mark(out []dagmpi.Completion, s int) {
 // NewAuto creates both transports on duplicates of comm and measures which
 // is faster for each size class: rank 0 and one other rank (the first on
 // another node when the job spans nodes, else rank 1) bounce messages of 8
-// bytes to 1 MiB through each (about 50 ms), and rank 0's choice is
-// broadcast, so every rank routes the same way. It is collective over comm.
+// bytes to 1 MiB through each (about 100 ms on one node), and rank 0's
+// choice is broadcast, so every rank routes the same way. At 4 ranks or
+// more it also times broadcast trees (see BroadcastTreeFrom). It is
+// collective over comm.
 func NewAuto(comm *mpi.Comm) (*Auto, error) {
 	a, err := newAuto(comm)
 	if err != nil {
