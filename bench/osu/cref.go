@@ -115,10 +115,12 @@ static double ref_coll(int op, void *s, void *r, int size, int iters, int skip) 
 	return timer;
 }
 
-// ref_post starts nonblocking collective op (REF_BCAST, REF_ALLREDUCE,
-// REF_REDUCE, REF_ALLGATHER or REF_ALLTOALL) on the buffers of ref_coll.
+// ref_post starts nonblocking collective op (REF_BARRIER, REF_BCAST,
+// REF_ALLREDUCE, REF_REDUCE, REF_ALLGATHER or REF_ALLTOALL) on the buffers
+// of ref_coll.
 static int ref_post(int op, void *s, void *r, int size, MPI_Request *req) {
 	switch (op) {
+	case REF_BARRIER: return MPI_Ibarrier(MPI_COMM_WORLD, req);
 	case REF_BCAST: return MPI_Ibcast(s, size, MPI_BYTE, 0, MPI_COMM_WORLD, req);
 	case REF_ALLREDUCE: return MPI_Iallreduce(s, r, size, MPI_INT8_T, MPI_SUM, MPI_COMM_WORLD, req);
 	case REF_REDUCE: return MPI_Ireduce(s, r, size, MPI_INT8_T, MPI_SUM, 0, MPI_COMM_WORLD, req);

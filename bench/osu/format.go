@@ -54,9 +54,14 @@ func (p *printer) header() {
 	case p.t.nb:
 		// OSU's nonblocking collective header: the overall time's
 		// definition, then four value columns.
-		b.WriteString("# Overall = Coll. Init + Compute + MPI_Test + MPI_Wait\n\n# Datatype: MPI_CHAR.\n")
-		fmt.Fprintf(&b, "%-*s%*s%*s%*s%*s", sizeWidth, "# Size", nbWidth, "Overall(us)", nbWidth, "Compute(us)",
-			nbWidth, "Pure Comm.(us)", nbWidth, "Overlap(%)")
+		b.WriteString("# Overall = Coll. Init + Compute + MPI_Test + MPI_Wait\n\n")
+		if p.t.class == barrier {
+			// osu_ibarrier: no datatype, no size column.
+			fmt.Fprintf(&b, "%*s", nbWidth, "Overall(us)")
+		} else {
+			fmt.Fprintf(&b, "# Datatype: MPI_CHAR.\n%-*s%*s", sizeWidth, "# Size", nbWidth, "Overall(us)")
+		}
+		fmt.Fprintf(&b, "%*s%*s%*s", nbWidth, "Compute(us)", nbWidth, "Pure Comm.(us)", nbWidth, "Overlap(%)")
 		if p.o.compareC {
 			fmt.Fprintf(&b, "%*s%*s%*s", nbWidth, "C Overall(us)", nbWidth, "C Overlap(%)", nbWidth, "Go/C")
 		}
@@ -228,8 +233,10 @@ func (p *printer) nbRow(r *row) error {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-*d%*.2f%*.2f%*.2f%*.2f", sizeWidth, r.size, nbWidth, nb.overall,
-		nbWidth, nb.compute, nbWidth, nb.comm, nbWidth, ov)
+	if p.t.class != barrier {
+		fmt.Fprintf(&b, "%-*d", sizeWidth, r.size)
+	}
+	fmt.Fprintf(&b, "%*.2f%*.2f%*.2f%*.2f", nbWidth, nb.overall, nbWidth, nb.compute, nbWidth, nb.comm, nbWidth, ov)
 	if c := r.nbC; c != nil {
 		fmt.Fprintf(&b, "%*.2f%*.2f%*.3f", nbWidth, c.overall, nbWidth, overlap(c.overall, c.compute, c.comm),
 			nbWidth, ratio(nb.overall, c.overall))

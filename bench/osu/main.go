@@ -94,6 +94,7 @@ var tests = []*test{
 	{name: "ialltoall", title: "MPI Non-blocking Alltoall Latency Test", class: coll, op: collAlltoall, nb: true},
 	{name: "iallgather", title: "MPI Non-blocking Allgather Latency Test", class: coll, op: collAllgather, nb: true},
 	{name: "ireduce", title: "MPI Non-blocking Reduce Latency Test", class: coll, op: collReduce, nb: true},
+	{name: "ibarrier", title: "MPI Non-blocking Barrier Latency Test", class: barrier, op: collBarrier, nb: true},
 }
 
 func init() {

@@ -77,6 +77,8 @@ func (p *nbPoster) post() (nbReq, error) {
 	var r mpi.Request
 	var err error
 	switch p.op {
+	case collBarrier:
+		r, err = mpi.Ibarrier(p.c)
 	case collBcast:
 		r, err = mpi.Ibcast(p.c, p.sb, 0)
 	case collAllreduce:

@@ -369,7 +369,8 @@ func TestOverlap(t *testing.T) {
 // three positive times and an overlap within [0, 100], overall at least
 // the compute time. With compareC three columns follow: the C loop's
 // positive overall time, its overlap within [0, 100] and the positive
-// Go/C ratio (%18.3f).
+// Go/C ratio (%18.3f). A barrier (first and last 0) has no datatype line
+// and no size column: one row of values, as osu_ibarrier prints.
 func checkNonblocking(t *testing.T, out, title string, compareC bool, first, last int) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
@@ -382,6 +383,11 @@ func checkNonblocking(t *testing.T, out, title string, compareC bool, first, las
 	}
 	want := []string{"", "# spmd Go " + title, "# Overall = Coll. Init + Compute + MPI_Test + MPI_Wait", "",
 		"# Datatype: MPI_CHAR.", header}
+	sizeW := sizeWidth
+	if last == 0 {
+		want = append(want[:4], header[sizeWidth:])
+		sizeW = 0
+	}
 	if len(lines) < len(want) {
 		t.Fatalf("output too short:\n%s", out)
 	}
@@ -392,17 +398,19 @@ func checkNonblocking(t *testing.T, out, title string, compareC bool, first, las
 	}
 	size := first
 	for _, l := range lines[len(want):] {
-		if len(l) != sizeWidth+cols*nbWidth {
-			t.Errorf("row %q has %d characters, want %d", l, len(l), sizeWidth+cols*nbWidth)
+		if len(l) != sizeW+cols*nbWidth {
+			t.Errorf("row %q has %d characters, want %d", l, len(l), sizeW+cols*nbWidth)
 			continue
 		}
-		if n, err := strconv.Atoi(strings.TrimSpace(l[:sizeWidth])); err != nil || n != size || l[0] == ' ' {
-			t.Errorf("row %q: size column %q, want %d left-aligned", l, l[:sizeWidth], size)
+		if sizeW == 0 {
+			size = 1 // the one row of a barrier
+		} else if n, err := strconv.Atoi(strings.TrimSpace(l[:sizeW])); err != nil || n != size || l[0] == ' ' {
+			t.Errorf("row %q: size column %q, want %d left-aligned", l, l[:sizeW], size)
 		}
 		size *= 2
 		v := make([]float64, cols)
 		for c := range v {
-			f := l[sizeWidth+c*nbWidth : sizeWidth+(c+1)*nbWidth]
+			f := l[sizeW+c*nbWidth : sizeW+(c+1)*nbWidth]
 			var err error
 			v[c], err = strconv.ParseFloat(strings.TrimSpace(f), 64)
 			decimals := 2
@@ -435,7 +443,9 @@ func checkNonblocking(t *testing.T, out, title string, compareC bool, first, las
 			t.Errorf("row %q: overlap %v outside [0, 100]", l, v[3])
 		}
 	}
-	if size != 2*last {
+	if sizeW == 0 && size != 2 {
+		t.Errorf("want one row:\n%s", out)
+	} else if sizeW != 0 && size != 2*last {
 		t.Errorf("rows end before size %d:\n%s", last, out)
 	}
 }
@@ -455,9 +465,15 @@ func TestMpirunNonblocking(t *testing.T) {
 		{2, []string{"iallreduce", "-m", "4:16", "-algorithm", "native"}, "MPI Non-blocking Allreduce Latency Test (algorithm: native)"},
 		{3, []string{"iallreduce", "-m", "1:8", "-compare-c"}, "MPI Non-blocking Allreduce Latency Test"},
 		{2, []string{"ialltoall", "-m", "4:8", "-compare-c", "-c-first"}, "MPI Non-blocking Alltoall Latency Test"},
+		{3, []string{"ibarrier", "-m", "0:0"}, "MPI Non-blocking Barrier Latency Test"},
+		{2, []string{"ibarrier", "-m", "0:0", "-compare-c"}, "MPI Non-blocking Barrier Latency Test"},
 	} {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
-			out := mpirunOSU(t, bin, c.np, append(c.args, "-i", "20", "-x", "2")...)
+			args := c.args
+			if args[0] == "ibarrier" {
+				args = append([]string{args[0]}, args[3:]...) // no sizes
+			}
+			out := mpirunOSU(t, bin, c.np, append(args, "-i", "20", "-x", "2")...)
 			first, last, _ := strings.Cut(c.args[2], ":")
 			f, _ := strconv.Atoi(first)
 			l, _ := strconv.Atoi(last)
