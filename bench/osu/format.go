@@ -156,12 +156,7 @@ func (p *printer) row(r *row) error {
 			q := ratio(r.goRes.avg, r.cRes.avg)
 			j.CValue, j.Ratio = &r.cRes.avg, &q
 		}
-		b, err := json.Marshal(j)
-		if err != nil {
-			return err
-		}
-		_, err = p.w.Write(append(b, '\n'))
-		return err
+		return p.writeJSON(&j)
 	}
 	var b strings.Builder
 	if p.t.class == barrier {
@@ -177,6 +172,16 @@ func (p *printer) row(r *row) error {
 	}
 	b.WriteString("\n")
 	_, err := io.WriteString(p.w, b.String())
+	return err
+}
+
+// writeJSON prints j as one line of JSON.
+func (p *printer) writeJSON(j *jsonRow) error {
+	b, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	_, err = p.w.Write(append(b, '\n'))
 	return err
 }
 
@@ -225,12 +230,7 @@ func (p *printer) nbRow(r *row) error {
 			q, cov := ratio(nb.overall, c.overall), overlap(c.overall, c.compute, c.comm)
 			j.CValue, j.Ratio, j.COverlap = &c.overall, &q, &cov
 		}
-		b, err := json.Marshal(j)
-		if err != nil {
-			return err
-		}
-		_, err = p.w.Write(append(b, '\n'))
-		return err
+		return p.writeJSON(&j)
 	}
 	var b strings.Builder
 	if p.t.class != barrier {
