@@ -16,6 +16,13 @@
 //
 //	scripts/mpirun.sh -np 3 bin/cholesky -n 4096 -dist both -json
 //
+// -lapack also times LAPACK's DPOTRF (OpenBLAS, one thread) on a whole
+// N x N copy of the matrix on every rank at once, with no communication and
+// no distribution: the rate the job's cores reach with the same kernels when
+// each factors a matrix of its own (JSON extra: lapack_*). It bounds what a
+// distributed factorization on those cores can expect: each rank holds and
+// factors N x N, so it needs 8 N² bytes more per rank.
+//
 // The matrix is generated in place, tile by tile, from a hash of (i, j):
 // a symmetric matrix with entries in [-0.5, 0.5) plus N on the diagonal.
 package main
@@ -36,8 +43,9 @@ import (
 )
 
 var (
-	upper = flag.Bool("upper", false, "factor the upper triangle (A = Uᵀ U) instead of the lower (A = L Lᵀ)")
-	dist  = flag.String("dist", "cyclic2d", "distribution of A: cyclic2d (the P x Q grid), sbc (symmetric block-cyclic over all ranks) or both (SBC, then the grid, bytes sent side by side)")
+	upper  = flag.Bool("upper", false, "factor the upper triangle (A = Uᵀ U) instead of the lower (A = L Lᵀ)")
+	lapack = flag.Bool("lapack", false, "also time LAPACK DPOTRF (OpenBLAS, one thread) on a whole N x N copy on every rank at once, no communication: the cores' own Cholesky rate (JSON extra: lapack_*)")
+	dist   = flag.String("dist", "cyclic2d", "distribution of A: cyclic2d (the P x Q grid), sbc (symmetric block-cyclic over all ranks) or both (SBC, then the grid, bytes sent side by side)")
 )
 
 func main() {
@@ -130,8 +138,115 @@ func run(e *lademo.Env) (*lademo.Result, error) {
 		}
 		res.ScaLAPACKSeconds, res.ScaLAPACKNB, res.ScaLAPACKResid = secs, snb, r
 	}
+	if *lapack {
+		secs, r, err := runLAPACK(e, uplo, n, gen)
+		if err != nil {
+			return nil, err
+		}
+		rate := float64(e.Size) * res.Flops / secs / 1e9
+		extra["lapack_seconds"], extra["lapack_gflops"] = secs, rate
+		extra["ratio_to_lapack"] = res.Flops / res.Seconds / 1e9 / rate
+		if f.Check {
+			extra["lapack_residual"] = r
+		}
+		res.Notes = append(res.Notes, fmt.Sprintf("LAPACK DPOTRF, one thread, an N x N copy on each of the %d ranks at once: %.3f s (slowest)  %.1f GFLOP/s all ranks; spmd / LAPACK = %.2f",
+			e.Size, secs, rate, extra["ratio_to_lapack"]))
+	}
 	res.Extra = extra
 	return res, nil
+}
+
+// runLAPACK factors a whole n x n copy of the matrix with kernels.Potrf
+// (OpenBLAS's DPOTRF, one thread) on every rank at once and returns the
+// slowest rank's time and, with -check, the largest scaled residual
+// ||A - L Lᵀ||_F / (n ||A||_F eps) over the ranks (NaN without).
+func runLAPACK(e *lademo.Env, uplo blas.Uplo, n int, gen func(i, j int) float64) (float64, float64, error) {
+	fill := func(a []float64) {
+		for j := 0; j < n; j++ {
+			for i := 0; i < n; i++ {
+				a[i+j*n] = gen(i, j)
+			}
+		}
+	}
+	a := make([]float64, n*n)
+	fill(a)
+	if err := e.Barrier(); err != nil {
+		return 0, 0, err
+	}
+	t0 := mpi.Wtime()
+	ferr := kernels.Potrf(uplo, n, a, max(n, 1))
+	dt := mpi.Wtime() - t0
+	if ferr != nil {
+		dt = math.Inf(1) // every rank joins the reduction, then fails
+	}
+	secs, err := e.MaxFloat(dt)
+	if err != nil {
+		return 0, 0, err
+	}
+	if ferr != nil {
+		return 0, 0, fmt.Errorf("LAPACK DPOTRF on rank %d: %w", e.Rank, ferr)
+	}
+	if math.IsInf(secs, 1) {
+		return 0, 0, fmt.Errorf("LAPACK DPOTRF failed on another rank")
+	}
+	r := math.NaN()
+	if e.Flags.Check {
+		r = denseResidual(uplo, n, a, fill)
+		if r, err = e.MaxFloat(r); err != nil {
+			return 0, 0, err
+		}
+	}
+	return secs, r, nil
+}
+
+// denseResidual returns ||A - L Lᵀ||_F / (n ||A||_F eps) (or with Uᵀ U) for
+// the column-major n x n factor f of the matrix that fill generates,
+// computed on the uplo triangle.
+func denseResidual(uplo blas.Uplo, n int, f []float64, fill func([]float64)) float64 {
+	if n == 0 {
+		return 0
+	}
+	other, trans := blas.Upper, blas.NoTrans
+	if uplo == blas.Upper {
+		other, trans = blas.Lower, blas.Trans
+	}
+	if n > 1 {
+		if other == blas.Upper {
+			kernels.Laset(blas.Upper, n-1, n-1, 0, 0, f[n:], n)
+		} else {
+			kernels.Laset(blas.Lower, n-1, n-1, 0, 0, f[1:], n)
+		}
+	}
+	a := make([]float64, n*n)
+	fill(a)
+	var na float64
+	for j := 0; j < n; j++ {
+		for i := 0; i < n; i++ {
+			w := 2.0
+			switch {
+			case i == j:
+				w = 1
+			case (uplo == blas.Lower) != (i > j):
+				continue
+			}
+			na += w * a[i+j*n] * a[i+j*n]
+		}
+	}
+	kernels.Syrk(uplo, trans, n, n, -1, f, n, 1, a, n)
+	var nr float64
+	for j := 0; j < n; j++ {
+		for i := 0; i < n; i++ {
+			w := 2.0
+			switch {
+			case i == j:
+				w = 1
+			case (uplo == blas.Lower) != (i > j):
+				continue
+			}
+			nr += w * a[i+j*n] * a[i+j*n]
+		}
+	}
+	return math.Sqrt(nr) / (float64(n) * math.Sqrt(na) * 0x1p-52)
 }
 
 // factor generates the matrix on dist, times Potrf on it and returns the

@@ -113,3 +113,51 @@ func TestDemoErrors(t *testing.T) {
 // the same matrix; built with -tags scalapack, as CI's ScaLAPACK step does)
 // and checks the comparison fields of its report.
 func TestDemoScaLAPACK(t *testing.T) { jobtest.ScaLAPACKDemo(t, 30) }
+
+// TestDemoLAPACK runs the demo with -lapack (OpenBLAS's DPOTRF on a whole
+// copy on every rank at once) and checks the fields it adds: a rate, the
+// ratio to it and the residual of the LAPACK factor; and the line it prints
+// without -json.
+func TestDemoLAPACK(t *testing.T) {
+	bin := jobtest.Build(t)
+	for _, args := range [][]string{
+		{"-n", "300", "-nb", "64"},
+		{"-n", "257", "-nb", "50", "-upper"},
+	} {
+		out, stderr, err := mpirun(t, bin, 2, append(args, "-lapack", "-json", "-dgemm=false")...)
+		if err != nil {
+			t.Fatalf("%v: %v\nstdout:\n%s\nstderr:\n%s", args, err, out, stderr)
+		}
+		var rep struct {
+			GFlops float64        `json:"gflops"`
+			Extra  map[string]any `json:"extra"`
+		}
+		if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &rep); err != nil {
+			t.Fatalf("%v: %v in %s", args, err, out)
+		}
+		lg, _ := rep.Extra["lapack_gflops"].(float64)
+		ls, _ := rep.Extra["lapack_seconds"].(float64)
+		ratio, _ := rep.Extra["ratio_to_lapack"].(float64)
+		res, ok := rep.Extra["lapack_residual"].(float64)
+		if !(lg > 0) || !(ls > 0) {
+			t.Errorf("%v: lapack_gflops %v lapack_seconds %v, want > 0", args, rep.Extra["lapack_gflops"], rep.Extra["lapack_seconds"])
+		}
+		n := mustNum(t, args[1])
+		if want := 2 * n * n * n / 3 / ls / 1e9; lg < want*0.999 || lg > want*1.001 {
+			t.Errorf("%v: lapack_gflops %v, want 2 ranks x n³/3 / lapack_seconds = %v", args, lg, want)
+		}
+		if want := rep.GFlops / lg; ratio < want*0.999 || ratio > want*1.001 {
+			t.Errorf("%v: ratio_to_lapack %v, want gflops / lapack_gflops = %v", args, ratio, want)
+		}
+		if !ok || !(res < 30) {
+			t.Errorf("%v: lapack_residual %v, want < 30", args, rep.Extra["lapack_residual"])
+		}
+	}
+	out, stderr, err := mpirun(t, bin, 2, "-n", "200", "-nb", "64", "-lapack", "-dgemm=false")
+	if err != nil {
+		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
+	}
+	if !strings.Contains(out, "LAPACK DPOTRF, one thread, an N x N copy on each of the 2 ranks at once") || !strings.Contains(out, "spmd / LAPACK = ") {
+		t.Errorf("no LAPACK line in the output:\n%s", out)
+	}
+}

@@ -97,6 +97,7 @@ type Result struct {
 	ScaLAPACKNB      int
 	ScaLAPACKResid   float64
 	Extra            map[string]any // more JSON fields
+	Notes            []string       // more lines, printed last without -json
 }
 
 // Report is the JSON object printed on rank 0 with -json.
@@ -124,6 +125,8 @@ type Report struct {
 	ScaLAPACKResid   *float64       `json:"scalapack_residual,omitempty"`
 	Ratio            float64        `json:"ratio,omitempty"`
 	Extra            map[string]any `json:"extra,omitempty"`
+
+	notes []string
 }
 
 // Main is the whole program: it selects OpenBLAS's kernels, parses the
@@ -218,7 +221,7 @@ func run(routine string, f *Flags, body func(*Env) (*Result, error), selErr erro
 	rep := &Report{
 		Routine: res.Routine, N: f.N, NB: f.NB, P: gp, Q: gq, GridOrder: f.GridOrder,
 		Ranks: e.Size, Workers: rt.Workers(), Transport: f.Transport, Pruned: f.Pruned, Seconds: res.Seconds,
-		Kernels: kernels.CoreName(), DGEMMGFlops: dg, Split: e.split, Extra: res.Extra,
+		Kernels: kernels.CoreName(), DGEMMGFlops: dg, Split: e.split, Extra: res.Extra, notes: res.Notes,
 	}
 	if rep.Routine == "" {
 		rep.Routine = routine
@@ -462,6 +465,9 @@ func (r *Report) print() {
 	}
 	if r.DGEMMGFlops > 0 {
 		fmt.Printf("DGEMM yardstick (all ranks): %.1f GFLOP/s; spmd reaches %.0f%% of it\n", r.DGEMMGFlops, 100*r.DGEMMFraction)
+	}
+	for _, l := range r.notes {
+		fmt.Println(l)
 	}
 }
 
