@@ -33,11 +33,13 @@ func (a *Auto) calibrate(comm *mpi.Comm) error {
 	}
 	// A failed measurement still reaches the broadcast (the other ranks
 	// wait in it), with a status word saying so when rank 0 failed.
+	// Without a window (refused identically on every rank) everything goes
+	// point-to-point: nothing to time.
 	var merr error
-	if me := comm.Rank(); comm.Size() >= 2 && (me == 0 || me == peer) {
+	if me := comm.Rank(); comm.Size() >= 2 && a.OneSided() && (me == 0 || me == peer) {
 		merr = a.timeRoutes(me, peer, &table)
 	}
-	if comm.Size() >= 2 {
+	if comm.Size() >= 2 && a.OneSided() {
 		msg := append(table[:], 0)
 		if merr != nil {
 			msg[classes] = 1

@@ -5,3 +5,6 @@ var CalibrationPair = calibrationPair
 
 // TreeReaders exposes treeReaders.
 var TreeReaders = treeReaders
+
+// ParseBytes exposes parseBytes.
+var ParseBytes = parseBytes

@@ -29,8 +29,10 @@ package mux
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -43,6 +45,16 @@ import (
 
 // EnvTransport names the transport when none is given.
 const EnvTransport = "SPMD_TRANSPORT"
+
+// EnvWindowMax caps the one-sided window that auto opens, in bytes per rank
+// (a number with an optional K, M or G suffix for KiB, MiB, GiB). Default
+// DefaultWindowMax.
+const EnvWindowMax = "SPMD_AUTO_WINDOW_MAX"
+
+// DefaultWindowMax is auto's default cap on its one-sided window: 64 MiB per
+// rank, which the default window (onesided.Config.WindowBytes: 256 KiB per
+// rank of the job) reaches at 256 ranks.
+const DefaultWindowMax = 64 << 20
 
 // Names lists the transport names New accepts.
 var Names = []string{"p2p", "rma", "auto", "collective"}
@@ -114,6 +126,8 @@ type Auto struct {
 	treeTimes [][2]time.Duration // rank 0 and the readers: best flat and tree time per treeSizes
 
 	slot int // the one-sided transport's SlotBytes (see routeOf)
+
+	noWindow string // why auto opened no one-sided window ("" when it did)
 }
 
 // Calibrated returns the rank that timed the transports with rank 0 and
@@ -183,18 +197,134 @@ func NewAuto(comm *mpi.Comm) (*Auto, error) {
 	return a, nil
 }
 
-// newAuto creates both transports, routing everything point-to-point.
+// newAuto creates both transports, routing everything point-to-point; the
+// one-sided one only when its window fits (see windowCheck).
 func newAuto(comm *mpi.Comm) (*Auto, error) {
 	p, err := p2p.New(comm)
 	if err != nil {
 		return nil, err
+	}
+	a := &Auto{sub: [2]dagmpi.Transport{p, nil}, ctl: p, slot: onesided.DefaultConfig.SlotBytes}
+	why, err := windowCheck(comm, onesided.DefaultConfig)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	if why != "" {
+		a.noWindow = why
+		return a, nil
 	}
 	o, err := onesided.New(comm)
 	if err != nil {
 		p.Close()
 		return nil, err
 	}
-	return &Auto{sub: [2]dagmpi.Transport{p, o}, ctl: p, slot: o.Config().SlotBytes}, nil
+	a.sub[1] = o
+	return a, nil
+}
+
+// windowCheck decides, identically on every rank of comm, whether auto may
+// open the one-sided window of cfg, and says why not: the window grows
+// with the job (cfg.WindowBytes), and it lives in shared memory that Open
+// MPI maps from /dev/shm, which a container may keep small. It refuses a
+// window larger than the cap (SPMD_AUTO_WINDOW_MAX, default
+// DefaultWindowMax) and, on a node whose /dev/shm has less free space than
+// twice its ranks' windows, refuses it everywhere. It is collective.
+func windowCheck(comm *mpi.Comm, cfg onesided.Config) (string, error) {
+	need := cfg.WindowBytes(comm.Size())
+	limit, err := windowMax()
+	if err != nil {
+		return "", err
+	}
+	sh, err := comm.SplitShared(0)
+	if err != nil {
+		return "", fmt.Errorf("mux: finding the ranks of this node: %w", err)
+	}
+	local := sh.Size()
+	if err := sh.Free(); err != nil {
+		return "", err
+	}
+	// flags: [over the cap, too little /dev/shm]; free: the smallest
+	// free space seen, in MiB.
+	flags := []int32{0, 0, math.MaxInt32}
+	if need > limit {
+		flags[0] = 1
+	}
+	if free, ok := shmFree(); ok {
+		if uint64(local)*uint64(need)*2 > free {
+			flags[1] = 1
+		}
+		flags[2] = int32(min(free>>20, math.MaxInt32))
+	}
+	agreed := make([]int32, 3)
+	if err := mpi.Allreduce(comm, flags[:2], agreed[:2], mpi.Max); err != nil {
+		return "", fmt.Errorf("mux: agreeing on the one-sided window: %w", err)
+	}
+	if err := mpi.Allreduce(comm, flags[2:], agreed[2:], mpi.Min); err != nil {
+		return "", fmt.Errorf("mux: agreeing on the one-sided window: %w", err)
+	}
+	switch {
+	case agreed[0] != 0:
+		return fmt.Sprintf("no one-sided window: it would take %s per rank at %d ranks, over the cap of %s (%s)",
+			approx(need), comm.Size(), approx(limit), EnvWindowMax), nil
+	case agreed[1] != 0:
+		return fmt.Sprintf("no one-sided window: a node's /dev/shm has %d MiB free, less than twice its ranks' windows of %s each",
+			agreed[2], approx(need)), nil
+	}
+	return "", nil
+}
+
+// approx writes a byte count to one decimal in the largest unit it reaches.
+func approx(n int) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// windowMax returns the cap on auto's window: SPMD_AUTO_WINDOW_MAX or
+// DefaultWindowMax.
+func windowMax() (int, error) {
+	v := strings.TrimSpace(os.Getenv(EnvWindowMax))
+	if v == "" {
+		return DefaultWindowMax, nil
+	}
+	n, err := parseBytes(v)
+	if err != nil {
+		return 0, fmt.Errorf("mux: %s=%q: %w", EnvWindowMax, v, err)
+	}
+	return n, nil
+}
+
+// parseBytes reads a byte count: digits with an optional K, M or G suffix
+// (KiB, MiB, GiB; a trailing "iB" or "B" is allowed).
+func parseBytes(v string) (int, error) {
+	s := strings.ToUpper(v)
+	s = strings.TrimSuffix(strings.TrimSuffix(s, "B"), "I")
+	shift := 0
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'K':
+			shift = 10
+		case 'M':
+			shift = 20
+		case 'G':
+			shift = 30
+		}
+		if shift != 0 {
+			s = s[:n-1]
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 63-shift)
+	if err != nil || s == "" {
+		return 0, errors.New("want a byte count such as 1048576, 512K, 64M or 1G")
+	}
+	return int(n) << shift, nil
 }
 
 // NewAutoRoutes is NewAuto with a fixed routing instead of a measured one:
@@ -207,6 +337,10 @@ func NewAutoRoutes(comm *mpi.Comm, rma [classes]bool) (*Auto, error) {
 		return nil, err
 	}
 	for c, r := range rma {
+		if r && a.noWindow != "" {
+			a.Close()
+			return nil, fmt.Errorf("mux: NewAutoRoutes: size class %d routed one-sided, but %s", c, a.noWindow)
+		}
 		if r {
 			a.route[c] = 1
 		}
@@ -224,6 +358,9 @@ func NewAutoRoutes(comm *mpi.Comm, rma [classes]bool) (*Auto, error) {
 // transport does. Every rank has the same routing, so the close (an
 // MPI_Win_free) is collective as it must be.
 func (a *Auto) dropUnused() error {
+	if a.sub[1] == nil {
+		return nil
+	}
 	for _, r := range a.route {
 		if r == 1 {
 			return nil
@@ -238,8 +375,14 @@ func (a *Auto) dropUnused() error {
 }
 
 // OneSided reports whether the one-sided transport is open. NewAuto and
-// NewAutoRoutes close it when no message size is routed there.
+// NewAutoRoutes close it when no message size is routed there, and do not
+// open it when its window is refused (see NoWindow).
 func (a *Auto) OneSided() bool { return a.sub[1] != nil }
+
+// NoWindow says why auto opened no one-sided window (its size over
+// SPMD_AUTO_WINDOW_MAX, or too little free space in a node's /dev/shm), so
+// that every message goes point-to-point; "" when the window was allowed.
+func (a *Auto) NoWindow() string { return a.noWindow }
 
 // Routes reports, per size class (bits.Len of the size), whether messages
 // go one-sided.
@@ -278,6 +421,9 @@ func (a *Auto) Describe() string {
 		start = c
 	}
 	s := strings.Join(parts, ", ")
+	if a.noWindow != "" {
+		s += " (" + a.noWindow + ")"
+	}
 	switch min, ok := a.BroadcastTreeFrom(); {
 	case ok:
 		s += "; broadcast trees from " + human(min)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/bits"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -376,5 +377,97 @@ func TestRouteAboveSlot(t *testing.T) {
 		}
 		assert.NoError(t, mpi.Barrier(w))
 		assert.NoError(t, a.Close())
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int{
+		"0": 0, "1048576": 1 << 20, "512K": 512 << 10, "64M": 64 << 20, "64MiB": 64 << 20,
+		"1G": 1 << 30, "2gib": 2 << 30, "100B": 100, "3kb": 3 << 10,
+	} {
+		got, err := mux.ParseBytes(in)
+		if assert.NoError(t, err, in) {
+			assert.Equal(t, want, got, in)
+		}
+	}
+	for _, in := range []string{"", "M", "-1", "1.5M", "64 M", "12T", "99999999999G"} {
+		_, err := mux.ParseBytes(in)
+		assert.Error(t, err, "%q", in)
+	}
+}
+
+// TestWindowCap caps auto's one-sided window below what the job needs: auto
+// then opens no window, says why, routes every size point-to-point and
+// still moves data (a 64 KiB and an 8-byte version from rank 0 to every
+// rank, values checked, no byte one-sided); NewAutoRoutes asked for a
+// one-sided route fails naming the cap; a malformed cap is an error naming
+// the variable.
+func TestWindowCap(t *testing.T) {
+	w := mpi.World()
+	t.Setenv(mux.EnvWindowMax, "1K")
+	tr, err := mux.NewAuto(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assert.False(t, tr.OneSided())
+	need := float64(onesided.DefaultConfig.WindowBytes(w.Size()))
+	unit := fmt.Sprintf("%.1f KiB", need/1024)
+	if need >= 1<<20 {
+		unit = fmt.Sprintf("%.1f MiB", need/(1<<20))
+	}
+	want := fmt.Sprintf("no one-sided window: it would take %s per rank at %d ranks, over the cap of 1.0 KiB (%s)",
+		unit, w.Size(), mux.EnvWindowMax)
+	assert.Equal(t, want, tr.NoWindow())
+	// At 4 ranks or more the tree calibration's verdict follows.
+	assert.True(t, strings.HasPrefix(tr.Describe(), "p2p all sizes ("+want+")"), "Describe: %s", tr.Describe())
+	rt, err := dagmpi.NewOwned(tr, dagmpi.WithWorkers(1), dagmpi.WithWatchdog(60*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big, _ := dagmpi.NewData[float64](rt, 8192, 0, nil)
+	small, _ := dagmpi.NewData[float64](rt, 1, 0, nil)
+	err = rt.Submit(func(tk *dagmpi.Task) error {
+		for i, b := 0, big.Buf(tk); i < len(b); i++ {
+			b[i] = float64(i) + 0.5
+		}
+		small.Buf(tk)[0] = 42
+		return nil
+	}, big.Write(), small.Write(), dagmpi.OnRank(0))
+	got := make([]float64, w.Size())
+	for r := 1; r < w.Size() && err == nil; r++ {
+		r := r
+		err = rt.Submit(func(tk *dagmpi.Task) error {
+			sum := 0.0
+			for _, v := range big.Buf(tk) {
+				sum += v
+			}
+			got[r] = sum + small.Buf(tk)[0]
+			return nil
+		}, big.Read(), small.Read(), dagmpi.OnRank(r))
+	}
+	if err == nil {
+		err = rt.Wait()
+	}
+	assert.NoError(t, err)
+	if me := w.Rank(); me > 0 {
+		assert.Equal(t, 8192*8191/2+0.5*8192+42, got[me], "rank %d", me)
+	}
+	s := rt.Stats()
+	assert.NoError(t, rt.Close())
+	assert.Zero(t, s.ByTransport["rma"].Bytes, "rank %d", w.Rank())
+	if w.Rank() == 0 {
+		assert.Equal(t, int64(w.Size()-1)*(8192*8+8), s.ByTransport["p2p"].Bytes)
+	}
+
+	if w.Size() > 1 {
+		_, err = mux.NewAutoRoutes(w, [32]bool{13: true})
+		if assert.Error(t, err) {
+			assert.Contains(t, err.Error(), "size class 13 routed one-sided, but no one-sided window")
+		}
+	}
+	t.Setenv(mux.EnvWindowMax, "lots")
+	_, err = mux.NewAuto(w)
+	if assert.Error(t, err) {
+		assert.Contains(t, err.Error(), `SPMD_AUTO_WINDOW_MAX="lots"`)
 	}
 }

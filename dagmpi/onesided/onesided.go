@@ -73,6 +73,15 @@ type Config struct {
 // DefaultConfig is the Config New uses.
 var DefaultConfig = Config{SlotBytes: 64 << 10, Slots: 4}
 
+// WindowBytes returns the size of the window each rank allocates (MPI
+// memory, shared memory between the ranks of a node) for a communicator of
+// the given size: Slots slots of SlotBytes plus a header for every peer,
+// and a free counter per slot and peer. It grows with the ranks: 256 KiB
+// per rank of the job at DefaultConfig.
+func (c Config) WindowBytes(ranks int) int {
+	return ranks * c.Slots * (hdrBytes + c.SlotBytes + 8)
+}
+
 const (
 	maxPuts  = 8  // chunks one pump puts before it flushes
 	hdrBytes = 32 // notification word, tag, message length, chunk offset
@@ -182,7 +191,7 @@ func NewConfig(comm *mpi.Comm, cfg Config) (*Transport, error) {
 	t.slot = hdrBytes + cfg.SlotBytes
 	t.ring = t.slot * cfg.Slots
 	t.cred = t.ring * t.size
-	win, err := rma.Allocate[byte](ctl.Comm(), t.cred+8*cfg.Slots*t.size)
+	win, err := rma.Allocate[byte](ctl.Comm(), cfg.WindowBytes(t.size))
 	if err != nil {
 		ctl.Close()
 		return nil, fmt.Errorf("onesided: allocating the window: %w", err)
