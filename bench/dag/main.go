@@ -76,6 +76,14 @@ type result struct {
 	// the same transport, and the chain's time per remote dependency over it.
 	PingPongUS float64 `json:"pingpong_us,omitempty"`
 	RatioToPP  float64 `json:"ratio_to_pingpong,omitempty"`
+	// chain under mpirun only: the C reference loops of the same job (see
+	// cref.go), one way: the blocking ping-pong in C, and the asynchronous
+	// hop in C (posted receives polled with MPI_Testsome, MPI_Isend and
+	// MPI_Test, the receive posted again): what MPI alone costs a remote
+	// dependency carried the way the runtime carries it.
+	CPingPongUS float64 `json:"c_pingpong_us,omitempty"`
+	CHopUS      float64 `json:"c_hop_us,omitempty"`
+	HopToCHop   float64 `json:"hop_ratio_to_c_hop,omitempty"`
 	// SubmitS is the slowest rank's time in its Submit calls (included in
 	// Seconds). HopUS (chain only) is the slowest rank's time from the end
 	// of its submission to the end of its Wait, per task: the time per
@@ -138,6 +146,8 @@ type rankResult struct {
 	submit  float64 // of seconds, the time spent in Submit calls
 	tasks   int     // tasks the result counts (skip: tasks this rank submitted)
 	pp      float64
+	cpp     float64 // C blocking ping-pong, one way (chain under mpirun)
+	chop    float64 // C asynchronous hop, one way (chain under mpirun)
 }
 
 func runInproc(c config) error {
@@ -204,10 +214,13 @@ func runMPI(c config) error {
 		return errors.New("-shape skip needs at least 2 ranks")
 	}
 	for rep := 0; rep < c.reps; rep++ {
-		var pp float64
+		var pp, cpp, chop float64
 		if c.shape == "chain" && c.ranks > 1 {
 			var err error
 			if pp, err = pingPongMPI(world, c.pingIters); err != nil {
+				return err
+			}
+			if cpp, chop, err = cReference(world, c.pingIters, c.recvs); err != nil {
 				return err
 			}
 		}
@@ -229,7 +242,7 @@ func runMPI(c config) error {
 		if err := tr.Close(); err != nil {
 			return err
 		}
-		mine.pp = pp
+		mine.pp, mine.cpp, mine.chop = pp, cpp, chop
 		// Gather every rank's numbers on all ranks.
 		all := make([]float64, 4*c.ranks)
 		if err := mpi.Allgather(world, []float64{mine.seconds, float64(mine.tasks), mine.pp, mine.submit}, all); err != nil {
@@ -237,7 +250,7 @@ func runMPI(c config) error {
 		}
 		res := make([]rankResult, c.ranks)
 		for r := range res {
-			res[r] = rankResult{seconds: all[4*r], tasks: int(all[4*r+1]), pp: all[4*r+2], submit: all[4*r+3]}
+			res[r] = rankResult{seconds: all[4*r], tasks: int(all[4*r+1]), pp: all[4*r+2], submit: all[4*r+3], cpp: cpp, chop: chop}
 		}
 		if world.Rank() == 0 {
 			report(c, rep, res)
@@ -487,6 +500,10 @@ func report(c config, rep int, res []rankResult) {
 		r.RatioToPP = r.USPerTask / r.PingPongUS
 		r.HopUS = after / float64(r.Tasks) * 1e6
 		r.HopToPP = r.HopUS / r.PingPongUS
+		if res[0].chop > 0 {
+			r.CPingPongUS, r.CHopUS = res[0].cpp, res[0].chop
+			r.HopToCHop = r.HopUS / r.CHopUS
+		}
 	}
 	if c.jsonOut {
 		b, _ := json.Marshal(r)
@@ -502,6 +519,9 @@ func report(c config, rep int, res []rankResult) {
 		hop = fmt.Sprintf("%.3f", r.HopUS)
 	}
 	fmt.Printf("  %-9s %-9s %5d %7d %10d %10.4f %10.4f %14.0f %10.3f %10s %10s\n", r.Shape, r.Transport, r.Ranks, r.Workers, r.Tasks, r.Seconds, r.SubmitS, r.TasksPerS, r.USPerTask, pp, hop)
+	if r.CHopUS > 0 {
+		fmt.Printf("  # C reference, one way: blocking ping-pong %.3f us, asynchronous hop %.3f us; us/hop / C hop = %.2f\n", r.CPingPongUS, r.CHopUS, r.HopToCHop)
+	}
 }
 
 // pingPongInproc measures half the round trip of an 8-byte message between
