@@ -489,7 +489,9 @@ func TestConcurrent(t *testing.T) {
 
 func TestTrtri(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	for _, n := range []int{1, 7, 64, 150} {
+	// 65, 150 and 301 take the recursive halving (above order 64), 301 on
+	// two levels with odd halves.
+	for _, n := range []int{1, 7, 64, 65, 150, 301} {
 		for _, ul := range []blas.Uplo{blas.Lower, blas.Upper} {
 			for _, d := range []blas.Diag{blas.NonUnit, blas.Unit} {
 				what := fmt.Sprintf("Trtri(%c, %c, n=%d)", ul, d, n)
@@ -530,5 +532,24 @@ func TestTrtri(t *testing.T) {
 	var se *SingularError
 	if err := Trtri(blas.Lower, blas.NonUnit, 5, a.a, a.ld); !errors.As(err, &se) || se.Index != 4 {
 		t.Fatalf("Trtri with A(3, 3) = 0: err = %v, want INFO = 4", err)
+	}
+	// The first zero of the diagonal, in the second half of a recursive
+	// case, before anything is written; a unit diagonal ignores it.
+	for _, ul := range []blas.Uplo{blas.Lower, blas.Upper} {
+		a := triangular(rng, ul, 200)
+		a.set(150, 150, 0)
+		a.set(170, 170, 0)
+		orig := a.clone()
+		if err := Trtri(ul, blas.NonUnit, 200, a.a, a.ld); !errors.As(err, &se) || se.Index != 151 || se.N != 200 {
+			t.Fatalf("Trtri(%c) with A(150, 150) = 0: err = %v, want INFO = 151", ul, err)
+		}
+		for i := range a.a {
+			if a.a[i] != orig.a[i] && !(math.IsNaN(a.a[i]) && math.IsNaN(orig.a[i])) {
+				t.Fatalf("Trtri(%c) on a singular triangle wrote element %d", ul, i)
+			}
+		}
+		if err := Trtri(ul, blas.Unit, 200, a.a, a.ld); err != nil {
+			t.Fatalf("Trtri(%c, Unit) with zeros on the diagonal: %v", ul, err)
+		}
 	}
 }
