@@ -211,7 +211,9 @@ func triAt(ul blas.Uplo, tr blas.Transpose, d blas.Diag, a array, i, j int) floa
 
 func TestTrsmTrmm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, mn := range sizes {
+	// The larger sizes take Trsm's recursive halving (A of order above
+	// 64), on two levels and with odd halves for 150 and 131.
+	for _, mn := range append(sizes[:len(sizes):len(sizes)], [2]int{150, 70}, [2]int{70, 150}, [2]int{131, 131}, [2]int{200, 3}) {
 		m, n := mn[0], mn[1]
 		for _, side := range []blas.Side{blas.Left, blas.Right} {
 			for _, ul := range []blas.Uplo{blas.Lower, blas.Upper} {
@@ -550,6 +552,34 @@ func TestTrtri(t *testing.T) {
 		}
 		if err := Trtri(ul, blas.Unit, 200, a.a, a.ld); err != nil {
 			t.Fatalf("Trtri(%c, Unit) with zeros on the diagonal: %v", ul, err)
+		}
+	}
+}
+
+// TestTrsmAlphaZero: alpha = 0 sets B to zero without reading A, as DTRSM
+// does, also at sizes Trsm solves recursively.
+func TestTrsmAlphaZero(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, na := range []int{5, 100} {
+		for _, side := range []blas.Side{blas.Left, blas.Right} {
+			a := newArray(rng, na, na)
+			for i := range a.a {
+				a.a[i] = math.NaN()
+			}
+			m, n := na, 9
+			if side == blas.Right {
+				m, n = 9, na
+			}
+			b := newArray(rng, m, n)
+			Trsm(side, blas.Lower, blas.NoTrans, blas.NonUnit, m, n, 0, a.a, a.ld, b.a, b.ld)
+			for j := 0; j < n; j++ {
+				for i := 0; i < m; i++ {
+					if b.at(i, j) != 0 {
+						t.Fatalf("Trsm(%c, alpha 0, order %d): B(%d, %d) = %v, want 0", side, na, i, j, b.at(i, j))
+					}
+				}
+			}
+			b.checkPadding(t, "Trsm alpha 0")
 		}
 	}
 }
