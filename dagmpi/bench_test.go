@@ -1,6 +1,7 @@
 package dagmpi_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/spmd-go/spmd/dagmpi"
@@ -56,49 +57,45 @@ func BenchmarkEmpty(b *testing.B) {
 // BenchmarkChainSubmit measures what submitting one task of a chain
 // bouncing between 2 ranks costs rank 0 (half of them run here and send,
 // half run on rank 1 and need a receive), with its allocations; rank 1
-// submits the same tasks, and both wait at the end.
+// submits the same tasks in a goroutine, and both wait at the end.
 func BenchmarkChainSubmit(b *testing.B) {
-	w, _ := inproc.NewWorld(inproc.Config{Ranks: 2})
+	w, err := inproc.NewWorld(inproc.Config{Ranks: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
 	rts := make([]*dagmpi.Runtime, 2)
 	xs := make([]*dagmpi.Data[float64], 2)
 	for r := range rts {
-		rt, err := dagmpi.New(w.Endpoint(r), dagmpi.WithWorkers(1))
-		if err != nil {
+		if rts[r], err = dagmpi.New(w.Endpoint(r), dagmpi.WithWorkers(1)); err != nil {
 			b.Fatal(err)
 		}
-		rts[r] = rt
-		xs[r], _ = dagmpi.NewData[float64](rt, 1, 0, nil)
-	}
-	other := make(chan error, 1)
-	n := b.N
-	go func() {
-		for i := 0; i < n; i++ {
-			if err := rts[1].Submit(nop, xs[1].ReadWrite(), dagmpi.OnRank(i%2)); err != nil {
-				other <- err
-				return
-			}
+		if xs[r], err = dagmpi.NewData[float64](rts[r], 1, 0, nil); err != nil {
+			b.Fatal(err)
 		}
-		other <- rts[1].Wait()
+	}
+	n := b.N
+	other := make(chan error, 1)
+	go func() {
+		var err error
+		for i := 0; i < n && err == nil; i++ {
+			err = rts[1].Submit(nop, xs[1].ReadWrite(), dagmpi.OnRank(i%2))
+		}
+		if err == nil {
+			err = rts[1].Wait()
+		}
+		other <- errors.Join(err, rts[1].Close())
 	}()
 	b.ReportAllocs()
 	b.ResetTimer()
-	for i := 0; i < n; i++ {
-		if err := rts[0].Submit(nop, xs[0].ReadWrite(), dagmpi.OnRank(i%2)); err != nil {
-			b.Fatal(err)
-		}
+	for i := 0; i < n && err == nil; i++ {
+		err = rts[0].Submit(nop, xs[0].ReadWrite(), dagmpi.OnRank(i%2))
 	}
 	b.StopTimer()
-	if err := rts[0].Wait(); err != nil {
-		b.Fatal(err)
+	if err == nil {
+		err = rts[0].Wait()
 	}
-	if err := <-other; err != nil {
-		b.Fatal(err)
-	}
-	go func() { other <- rts[1].Close() }()
-	if err := rts[0].Close(); err != nil {
-		b.Fatal(err)
-	}
-	if err := <-other; err != nil {
+	// Close runs on both ranks whatever happened.
+	if err = errors.Join(err, rts[0].Close(), <-other); err != nil {
 		b.Fatal(err)
 	}
 }

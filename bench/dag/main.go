@@ -220,7 +220,7 @@ func runMPI(c config) error {
 			if pp, err = pingPongMPI(world, c.pingIters); err != nil {
 				return err
 			}
-			if cpp, chop, err = cReference(world, c.pingIters, c.recvs); err != nil {
+			if cpp, chop, err = cReference(c.pingIters, c.recvs); err != nil {
 				return err
 			}
 		}

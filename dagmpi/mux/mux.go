@@ -51,10 +51,10 @@ const EnvTransport = "SPMD_TRANSPORT"
 // DefaultWindowMax.
 const EnvWindowMax = "SPMD_AUTO_WINDOW_MAX"
 
-// DefaultWindowMax is auto's default cap on its one-sided window: 64 MiB per
-// rank, which the default window (onesided.Config.WindowBytes: 256 KiB per
-// rank of the job) reaches at 256 ranks.
-const DefaultWindowMax = 64 << 20
+// DefaultWindowMax is auto's default cap on its one-sided window: 65 MiB per
+// rank, which the default window (onesided.Config.WindowBytes: 256 KiB and
+// 128 bytes per rank of the job) fits up to 259 ranks.
+const DefaultWindowMax = 65 << 20
 
 // Names lists the transport names New accepts.
 var Names = []string{"p2p", "rma", "auto", "collective"}
@@ -133,7 +133,8 @@ type Auto struct {
 // Calibrated returns the rank that timed the transports with rank 0 and
 // whether it is on another node (NewAuto picks one when there is one, so
 // that the routing fits the traffic between nodes); 0 and false when no
-// calibration ran (one rank, or NewAutoRoutes).
+// calibration ran (one rank, or NewAutoRoutes). Without a window (NoWindow)
+// nothing is timed, but the rank that would have been is still returned.
 func (a *Auto) Calibrated() (peer int, otherNode bool) { return a.peer, a.remote }
 
 // Calibration returns how long NewAuto spent measuring.
@@ -229,13 +230,11 @@ func newAuto(comm *mpi.Comm) (*Auto, error) {
 // MPI maps from /dev/shm, which a container may keep small. It refuses a
 // window larger than the cap (SPMD_AUTO_WINDOW_MAX, default
 // DefaultWindowMax) and, on a node whose /dev/shm has less free space than
-// twice its ranks' windows, refuses it everywhere. It is collective.
+// twice its ranks' windows, refuses it everywhere. A cap that does not
+// parse on any rank is an error on every rank. It is collective.
 func windowCheck(comm *mpi.Comm, cfg onesided.Config) (string, error) {
 	need := cfg.WindowBytes(comm.Size())
-	limit, err := windowMax()
-	if err != nil {
-		return "", err
-	}
+	limit, perr := windowMax()
 	sh, err := comm.SplitShared(0)
 	if err != nil {
 		return "", fmt.Errorf("mux: finding the ranks of this node: %w", err)
@@ -244,35 +243,46 @@ func windowCheck(comm *mpi.Comm, cfg onesided.Config) (string, error) {
 	if err := sh.Free(); err != nil {
 		return "", err
 	}
-	// flags: [over the cap, too little /dev/shm]; free: the smallest
-	// free space seen, in MiB.
-	flags := []int32{0, 0, math.MaxInt32}
-	if need > limit {
+	// flags: cap unreadable, over the cap, too little /dev/shm (all by
+	// Max); then the smallest free space of a node that has too little,
+	// in MiB (by Min).
+	flags := []int32{0, 0, 0, math.MaxInt32}
+	switch {
+	case perr != nil:
 		flags[0] = 1
+	case need > limit:
+		flags[1] = 1
 	}
-	if free, ok := shmFree(); ok {
-		if uint64(local)*uint64(need)*2 > free {
-			flags[1] = 1
-		}
-		flags[2] = int32(min(free>>20, math.MaxInt32))
+	if free, ok := shmFree(); ok && uint64(local)*uint64(need)*2 > free {
+		flags[2] = 1
+		flags[3] = int32(min(free>>20, math.MaxInt32))
 	}
-	agreed := make([]int32, 3)
-	if err := mpi.Allreduce(comm, flags[:2], agreed[:2], mpi.Max); err != nil {
+	agreed := make([]int32, 4)
+	if err := mpi.Allreduce(comm, flags[:3], agreed[:3], mpi.Max); err != nil {
 		return "", fmt.Errorf("mux: agreeing on the one-sided window: %w", err)
 	}
-	if err := mpi.Allreduce(comm, flags[2:], agreed[2:], mpi.Min); err != nil {
+	if err := mpi.Allreduce(comm, flags[3:], agreed[3:], mpi.Min); err != nil {
 		return "", fmt.Errorf("mux: agreeing on the one-sided window: %w", err)
 	}
 	switch {
+	case perr != nil:
+		return "", perr
 	case agreed[0] != 0:
+		return "", fmt.Errorf("mux: %s could not be read on another rank", EnvWindowMax)
+	case agreed[1] != 0:
 		return fmt.Sprintf("no one-sided window: it would take %s per rank at %d ranks, over the cap of %s (%s)",
 			approx(need), comm.Size(), approx(limit), EnvWindowMax), nil
-	case agreed[1] != 0:
-		return fmt.Sprintf("no one-sided window: a node's /dev/shm has %d MiB free, less than twice its ranks' windows of %s each",
-			agreed[2], approx(need)), nil
+	case agreed[2] != 0:
+		return fmt.Sprintf("no one-sided window: /dev/shm has %d MiB free on a node, less than twice its %d ranks' windows of %s each",
+			agreed[3], local, approx(need)), nil
 	}
 	return "", nil
 }
+
+// shmFree returns the free bytes of /dev/shm, where Open MPI maps the
+// shared memory of one-sided windows, and whether it could tell (a
+// variable, so that tests can make /dev/shm small).
+var shmFree = shmFreeStatfs
 
 // approx writes a byte count to one decimal in the largest unit it reaches.
 func approx(n int) string {
@@ -302,26 +312,22 @@ func windowMax() (int, error) {
 }
 
 // parseBytes reads a byte count: digits with an optional K, M or G suffix
-// (KiB, MiB, GiB; a trailing "iB" or "B" is allowed).
+// for KiB, MiB or GiB, which may also be written KB, KiB, MB, MiB, GB, GiB
+// (any case), or B for bytes.
 func parseBytes(v string) (int, error) {
 	s := strings.ToUpper(v)
-	s = strings.TrimSuffix(strings.TrimSuffix(s, "B"), "I")
 	shift := 0
-	if n := len(s); n > 0 {
-		switch s[n-1] {
-		case 'K':
-			shift = 10
-		case 'M':
-			shift = 20
-		case 'G':
-			shift = 30
-		}
-		if shift != 0 {
-			s = s[:n-1]
+	for _, u := range []struct {
+		suffix string
+		shift  int
+	}{{"KIB", 10}, {"MIB", 20}, {"GIB", 30}, {"KB", 10}, {"MB", 20}, {"GB", 30}, {"K", 10}, {"M", 20}, {"G", 30}, {"B", 0}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, shift = strings.TrimSuffix(s, u.suffix), u.shift
+			break
 		}
 	}
 	n, err := strconv.ParseUint(s, 10, 63-shift)
-	if err != nil || s == "" {
+	if err != nil {
 		return 0, errors.New("want a byte count such as 1048576, 512K, 64M or 1G")
 	}
 	return int(n) << shift, nil

@@ -390,7 +390,7 @@ func TestParseBytes(t *testing.T) {
 			assert.Equal(t, want, got, in)
 		}
 	}
-	for _, in := range []string{"", "M", "-1", "1.5M", "64 M", "12T", "99999999999G"} {
+	for _, in := range []string{"", "M", "-1", "1.5M", "64 M", "12T", "99999999999G", "5i", "1KI", "KiB", "2MiBB"} {
 		_, err := mux.ParseBytes(in)
 		assert.Error(t, err, "%q", in)
 	}
@@ -410,17 +410,14 @@ func TestWindowCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	assert.False(t, tr.OneSided())
-	need := float64(onesided.DefaultConfig.WindowBytes(w.Size()))
-	unit := fmt.Sprintf("%.1f KiB", need/1024)
-	if need >= 1<<20 {
-		unit = fmt.Sprintf("%.1f MiB", need/(1<<20))
-	}
 	want := fmt.Sprintf("no one-sided window: it would take %s per rank at %d ranks, over the cap of 1.0 KiB (%s)",
-		unit, w.Size(), mux.EnvWindowMax)
+		kibOrMiB(onesided.DefaultConfig.WindowBytes(w.Size())), w.Size(), mux.EnvWindowMax)
 	assert.Equal(t, want, tr.NoWindow())
 	// At 4 ranks or more the tree calibration's verdict follows.
 	assert.True(t, strings.HasPrefix(tr.Describe(), "p2p all sizes ("+want+")"), "Describe: %s", tr.Describe())
-	rt, err := dagmpi.NewOwned(tr, dagmpi.WithWorkers(1), dagmpi.WithWatchdog(60*time.Second))
+	// Flat sends (no broadcast tree, which auto may advise at 4 ranks), so
+	// that rank 0 sends every byte.
+	rt, err := dagmpi.NewOwned(tr, dagmpi.WithWorkers(1), dagmpi.WithWatchdog(60*time.Second), dagmpi.WithoutBroadcastTree())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -470,4 +467,49 @@ func TestWindowCap(t *testing.T) {
 	if assert.Error(t, err) {
 		assert.Contains(t, err.Error(), `SPMD_AUTO_WINDOW_MAX="lots"`)
 	}
+	// A cap that only rank 0 cannot read fails every rank, none waits.
+	if w.Rank() != 0 {
+		t.Setenv(mux.EnvWindowMax, "")
+	}
+	_, err = mux.NewAuto(w)
+	if assert.Error(t, err, "rank %d", w.Rank()) && w.Rank() != 0 {
+		assert.Contains(t, err.Error(), "SPMD_AUTO_WINDOW_MAX could not be read on another rank")
+	}
+}
+
+// TestWindowShm makes /dev/shm look just too small for the node's windows
+// (every rank of the test is on this node): auto opens none and names
+// /dev/shm; with exactly twice the windows free it opens the window.
+func TestWindowShm(t *testing.T) {
+	w := mpi.World()
+	need := onesided.DefaultConfig.WindowBytes(w.Size())
+	enough := uint64(2 * w.Size() * need)
+	restore := mux.SetShmFree(enough - 1)
+	tr, err := mux.NewAuto(w)
+	restore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	assert.False(t, tr.OneSided())
+	assert.Equal(t, fmt.Sprintf("no one-sided window: /dev/shm has %d MiB free on a node, less than twice its %d ranks' windows of %s each",
+		(enough-1)>>20, w.Size(), kibOrMiB(need)), tr.NoWindow())
+	assert.NoError(t, tr.Close())
+
+	restore = mux.SetShmFree(enough)
+	defer restore()
+	tr, err = mux.NewAuto(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assert.Empty(t, tr.NoWindow(), "twice the windows free: the window is allowed")
+	assert.NoError(t, tr.Close())
+}
+
+// kibOrMiB writes n bytes as the messages of auto do: to one decimal in KiB
+// below a MiB, in MiB from there.
+func kibOrMiB(n int) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f KiB", float64(n)/1024)
 }

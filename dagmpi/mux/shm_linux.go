@@ -2,9 +2,9 @@ package mux
 
 import "syscall"
 
-// shmFree returns the free bytes of /dev/shm, where Open MPI maps the
-// shared memory of one-sided windows, and whether it could tell.
-func shmFree() (uint64, bool) {
+// shmFreeStatfs returns the free bytes of /dev/shm and whether it could
+// tell.
+func shmFreeStatfs() (uint64, bool) {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs("/dev/shm", &st); err != nil {
 		return 0, false

@@ -2,5 +2,5 @@
 
 package mux
 
-// shmFree cannot tell the free shared memory on this system.
-func shmFree() (uint64, bool) { return 0, false }
+// shmFreeStatfs cannot tell the free shared memory on this system.
+func shmFreeStatfs() (uint64, bool) { return 0, false }
