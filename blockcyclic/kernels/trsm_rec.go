@@ -22,51 +22,37 @@ func trsmRec(side blas.Side, uplo blas.Uplo, tr blas.Transpose, diag blas.Diag, 
 	k1 := na / 2
 	k2 := na - k1
 	a11, a22 := a, a[k1+k1*lda:]
-	a21, a12 := a[k1:], a[k1*lda:] // the off-diagonal block of uplo
-	// first/second: the half solved first, and the block that carries its
-	// solution into the second (its rows x cols in op(A)).
-	lowerOp := (uplo == blas.Lower) == (tr == blas.NoTrans) // op(A) lower triangular
+	off := a[k1:] // A's stored off-diagonal block: A21 (lower) or A12 (upper)
+	if uplo == blas.Upper {
+		off = a[k1*lda:]
+	}
+	// op(off) is op(A)'s off-diagonal block (A21, A12ᵀ, A12 or A21ᵀ):
+	// transposed exactly when A is. The half whose solution the other
+	// needs comes first: A11's when op(A) is lower and B is solved from
+	// the left, or op(A) is upper and from the right.
+	lowerOp := (uplo == blas.Lower) == (tr == blas.NoTrans)
+	first11 := lowerOp == (side == blas.Left)
 	if side == blas.Left {
 		b1, b2 := b, b[k1:]
-		if lowerOp {
-			// [X1; X2]: X1 first, then B2 -= op(A)21 X1.
+		if first11 { // X1 first, then B2 -= op(A)21 X1
 			trsmRec(side, uplo, tr, diag, k1, n, alpha, a11, lda, b1, ldb)
-			if uplo == blas.Lower {
-				Gemm(blas.NoTrans, blas.NoTrans, k2, n, k1, -1, a21, lda, b1, ldb, alpha, b2, ldb)
-			} else {
-				Gemm(blas.Trans, blas.NoTrans, k2, n, k1, -1, a12, lda, b1, ldb, alpha, b2, ldb)
-			}
+			Gemm(tr, blas.NoTrans, k2, n, k1, -1, off, lda, b1, ldb, alpha, b2, ldb)
 			trsmRec(side, uplo, tr, diag, k2, n, 1, a22, lda, b2, ldb)
-			return
+		} else { // X2 first, then B1 -= op(A)12 X2
+			trsmRec(side, uplo, tr, diag, k2, n, alpha, a22, lda, b2, ldb)
+			Gemm(tr, blas.NoTrans, k1, n, k2, -1, off, lda, b2, ldb, alpha, b1, ldb)
+			trsmRec(side, uplo, tr, diag, k1, n, 1, a11, lda, b1, ldb)
 		}
-		// op(A) upper: X2 first, then B1 -= op(A)12 X2.
-		trsmRec(side, uplo, tr, diag, k2, n, alpha, a22, lda, b2, ldb)
-		if uplo == blas.Upper {
-			Gemm(blas.NoTrans, blas.NoTrans, k1, n, k2, -1, a12, lda, b2, ldb, alpha, b1, ldb)
-		} else {
-			Gemm(blas.Trans, blas.NoTrans, k1, n, k2, -1, a21, lda, b2, ldb, alpha, b1, ldb)
-		}
-		trsmRec(side, uplo, tr, diag, k1, n, 1, a11, lda, b1, ldb)
 		return
 	}
 	b1, b2 := b, b[k1*ldb:]
-	if lowerOp {
-		// X op(A) with op(A) lower: X2 first, then B1 -= X2 op(A)21.
+	if first11 { // X1 first, then B2 -= X1 op(A)12
+		trsmRec(side, uplo, tr, diag, m, k1, alpha, a11, lda, b1, ldb)
+		Gemm(blas.NoTrans, tr, m, k2, k1, -1, b1, ldb, off, lda, alpha, b2, ldb)
+		trsmRec(side, uplo, tr, diag, m, k2, 1, a22, lda, b2, ldb)
+	} else { // X2 first, then B1 -= X2 op(A)21
 		trsmRec(side, uplo, tr, diag, m, k2, alpha, a22, lda, b2, ldb)
-		if uplo == blas.Lower {
-			Gemm(blas.NoTrans, blas.NoTrans, m, k1, k2, -1, b2, ldb, a21, lda, alpha, b1, ldb)
-		} else {
-			Gemm(blas.NoTrans, blas.Trans, m, k1, k2, -1, b2, ldb, a12, lda, alpha, b1, ldb)
-		}
+		Gemm(blas.NoTrans, tr, m, k1, k2, -1, b2, ldb, off, lda, alpha, b1, ldb)
 		trsmRec(side, uplo, tr, diag, m, k1, 1, a11, lda, b1, ldb)
-		return
 	}
-	// op(A) upper: X1 first, then B2 -= X1 op(A)12.
-	trsmRec(side, uplo, tr, diag, m, k1, alpha, a11, lda, b1, ldb)
-	if uplo == blas.Upper {
-		Gemm(blas.NoTrans, blas.NoTrans, m, k2, k1, -1, b1, ldb, a12, lda, alpha, b2, ldb)
-	} else {
-		Gemm(blas.NoTrans, blas.Trans, m, k2, k1, -1, b1, ldb, a21, lda, alpha, b2, ldb)
-	}
-	trsmRec(side, uplo, tr, diag, m, k2, 1, a22, lda, b2, ldb)
 }

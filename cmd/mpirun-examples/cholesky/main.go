@@ -219,21 +219,16 @@ func denseResidual(uplo blas.Uplo, n int, f []float64, fill func([]float64)) flo
 	}
 	a := make([]float64, n*n)
 	fill(a)
-	var na float64
-	for j := 0; j < n; j++ {
-		for i := 0; i < n; i++ {
-			w := 2.0
-			switch {
-			case i == j:
-				w = 1
-			case (uplo == blas.Lower) != (i > j):
-				continue
-			}
-			na += w * a[i+j*n] * a[i+j*n]
-		}
-	}
+	na := symNorm2(uplo, n, a)
 	kernels.Syrk(uplo, trans, n, n, -1, f, n, 1, a, n)
-	var nr float64
+	nr := symNorm2(uplo, n, a)
+	return math.Sqrt(nr) / (float64(n) * math.Sqrt(na) * 0x1p-52)
+}
+
+// symNorm2 returns the squared Frobenius norm of the symmetric n x n
+// matrix whose uplo triangle column-major a holds.
+func symNorm2(uplo blas.Uplo, n int, a []float64) float64 {
+	var s float64
 	for j := 0; j < n; j++ {
 		for i := 0; i < n; i++ {
 			w := 2.0
@@ -243,10 +238,10 @@ func denseResidual(uplo blas.Uplo, n int, f []float64, fill func([]float64)) flo
 			case (uplo == blas.Lower) != (i > j):
 				continue
 			}
-			nr += w * a[i+j*n] * a[i+j*n]
+			s += w * a[i+j*n] * a[i+j*n]
 		}
 	}
-	return math.Sqrt(nr) / (float64(n) * math.Sqrt(na) * 0x1p-52)
+	return s
 }
 
 // factor generates the matrix on dist, times Potrf on it and returns the
