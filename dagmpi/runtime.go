@@ -187,6 +187,11 @@ func (rt *Runtime) Size() int { return rt.size }
 // Workers returns the number of worker goroutines.
 func (rt *Runtime) Workers() int { return rt.cfg.workers }
 
+// Transport returns the Transport the Runtime moves data with, for
+// inspection (for example the routing of dagmpi/mux's auto). The Runtime
+// owns it: calling its methods would break the Runtime's bookkeeping.
+func (rt *Runtime) Transport() Transport { return rt.tr }
+
 // BroadcastTree reports whether versions read on several ranks move along
 // broadcast trees, and from which Data size in bytes: set by
 // WithBroadcastTree or WithBroadcastTreeFrom, or advised by a TreeAdvisor

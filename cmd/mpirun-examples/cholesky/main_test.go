@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -159,5 +160,39 @@ func TestDemoLAPACK(t *testing.T) {
 	}
 	if !strings.Contains(out, "LAPACK DPOTRF, one thread, an N x N copy on each of the 2 ranks at once") || !strings.Contains(out, "spmd / LAPACK = ") {
 		t.Errorf("no LAPACK line in the output:\n%s", out)
+	}
+}
+
+// TestDemoRoutes checks that the report names auto's routing (mux.Auto's
+// Describe: every size class on p2p or rma), in the JSON and in the text,
+// and says nothing of routes for a transport that has none.
+func TestDemoRoutes(t *testing.T) {
+	bin := jobtest.Build(t)
+	out, stderr, err := mpirun(t, bin, 2, "-n", "200", "-nb", "50", "-transport", "auto", "-json", "-dgemm=false")
+	if err != nil {
+		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
+	}
+	var rep struct {
+		Routes string `json:"routes"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &rep); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	if !regexp.MustCompile(`^(p2p|rma) (all sizes|<[0-9]+(B|KiB|MiB))`).MatchString(rep.Routes) {
+		t.Errorf("routes %q: want auto's routing, such as \"p2p <2KiB, rma 2KiB-128KiB, p2p >=128KiB\"", rep.Routes)
+	}
+	out, stderr, err = mpirun(t, bin, 2, "-n", "200", "-nb", "50", "-transport", "auto", "-dgemm=false")
+	if err != nil {
+		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
+	}
+	if !strings.Contains(out, "auto transport routes: "+rep.Routes[:3]) {
+		t.Errorf("no routes line in the text report:\n%s", out)
+	}
+	out, stderr, err = mpirun(t, bin, 2, "-n", "200", "-nb", "50", "-transport", "p2p", "-json", "-dgemm=false")
+	if err != nil {
+		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
+	}
+	if strings.Contains(out, `"routes"`) {
+		t.Errorf("-transport p2p: the report has routes: %s", out)
 	}
 }

@@ -111,6 +111,7 @@ type Report struct {
 	Ranks            int            `json:"ranks"`
 	Workers          int            `json:"workers"`
 	Transport        string         `json:"transport"`
+	Routes           string         `json:"routes,omitempty"` // auto: what goes point-to-point, what one-sided (mux.Auto.Describe)
 	Pruned           bool           `json:"pruned,omitempty"`
 	Seconds          float64        `json:"seconds"`
 	GFlops           float64        `json:"gflops"`
@@ -226,6 +227,9 @@ func run(routine string, f *Flags, body func(*Env) (*Result, error), selErr erro
 	if rep.Routine == "" {
 		rep.Routine = routine
 	}
+	if a, ok := rt.Transport().(*mux.Auto); ok {
+		rep.Routes = a.Describe()
+	}
 	if res.Seconds > 0 {
 		rep.GFlops = res.Flops / res.Seconds / 1e9
 	}
@@ -248,11 +252,12 @@ func run(routine string, f *Flags, body func(*Env) (*Result, error), selErr erro
 	}
 	if e.Rank == 0 {
 		if f.JSON {
-			b, err := json.Marshal(rep)
-			if err != nil {
+			// One line, with "<" and ">" as they are (the routes).
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(rep); err != nil {
 				return nil, err
 			}
-			fmt.Println(string(b))
 		} else {
 			rep.print()
 		}
@@ -449,6 +454,9 @@ func (r *Report) print() {
 	fmt.Printf("%s: N=%d NB=%d on %d ranks (grid %d x %d, %s-major, %d workers per rank, transport %s)\n",
 		r.Routine, r.N, r.NB, r.Ranks, r.P, r.Q, r.GridOrder, r.Workers, r.Transport)
 	fmt.Printf("OpenBLAS kernels: %s\n", r.Kernels)
+	if r.Routes != "" {
+		fmt.Printf("auto transport routes: %s\n", r.Routes)
+	}
 	fmt.Printf("spmd:      %8.3f s  %8.1f GFLOP/s", r.Seconds, r.GFlops)
 	if r.Residual != nil {
 		fmt.Printf("  residual %.3g", *r.Residual)
