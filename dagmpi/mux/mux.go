@@ -273,8 +273,8 @@ func windowCheck(comm *mpi.Comm, cfg onesided.Config) (string, error) {
 		return fmt.Sprintf("no one-sided window: it would take %s per rank at %d ranks, over the cap of %s (%s)",
 			approx(need), comm.Size(), approx(limit), EnvWindowMax), nil
 	case agreed[2] != 0:
-		return fmt.Sprintf("no one-sided window: /dev/shm has %d MiB free on a node, less than twice its %d ranks' windows of %s each",
-			agreed[3], local, approx(need)), nil
+		return fmt.Sprintf("no one-sided window: /dev/shm has %d MiB free on a node, less than twice its ranks' windows of %s each",
+			agreed[3], approx(need)), nil
 	}
 	return "", nil
 }
