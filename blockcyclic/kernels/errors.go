@@ -12,6 +12,7 @@ const (
 	errTrans   = "kernels: bad blas.Transpose"
 	errN       = "kernels: n must be positive"
 	errDiag    = "kernels: bad blas.Diag"
+	errSide    = "kernels: bad blas.Side"
 )
 
 // NotPositiveDefiniteError reports that a Cholesky factorization met a

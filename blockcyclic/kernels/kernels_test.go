@@ -432,6 +432,15 @@ func TestMisusePanics(t *testing.T) {
 		"Trsm lda": func() {
 			Trsm(blas.Left, blas.Lower, blas.NoTrans, blas.NonUnit, 3, 2, 1, make([]float64, 9), 2, make([]float64, 6), 3)
 		},
+		"Trsm short A, recursive order": func() {
+			Trsm(blas.Left, blas.Lower, blas.NoTrans, blas.NonUnit, 100, 2, 1, make([]float64, 100*99), 100, make([]float64, 200), 100)
+		},
+		"Trsm short B": func() {
+			Trsm(blas.Right, blas.Upper, blas.Trans, blas.Unit, 3, 100, 1, make([]float64, 100*100), 100, make([]float64, 3*99), 3)
+		},
+		"Trsm side": func() {
+			Trsm('x', blas.Lower, blas.NoTrans, blas.NonUnit, 2, 2, 1, make([]float64, 4), 2, make([]float64, 4), 2)
+		},
 		"SetNumThreads": func() { SetNumThreads(0) },
 		"Transpose":     func() { Transpose(2, 3, make([]float64, 6), 2, make([]float64, 6), 2) },
 	} {

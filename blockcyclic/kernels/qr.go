@@ -124,8 +124,7 @@ func checkSideTrans(side blas.Side, trans blas.Transpose) blas.Transpose {
 // Panic messages of the QR kernels (kept here rather than in errors.go,
 // which the other kernel files share).
 const (
-	errSide = "kernels: bad blas.Side"
-	errIB   = "kernels: inner block size ib must be positive"
-	errK    = "kernels: number of reflectors k out of range"
-	errL    = "kernels: trapezoid rows l out of range"
+	errIB = "kernels: inner block size ib must be positive"
+	errK  = "kernels: number of reflectors k out of range"
+	errL  = "kernels: trapezoid rows l out of range"
 )

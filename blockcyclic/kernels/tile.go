@@ -86,6 +86,22 @@ func Syrk(uplo blas.Uplo, trans blas.Transpose, n, k int, alpha float64, a []flo
 // into DGEMM (see trsmRec): OpenBLAS 0.3.21's DTRSM runs at a quarter of
 // its DGEMM rate with the SkylakeX kernels.
 func Trsm(side blas.Side, uplo blas.Uplo, transA blas.Transpose, diag blas.Diag, m, n int, alpha float64, a []float64, lda int, b []float64, ldb int) {
+	// The recursion slices A and B: check them whole first, so that misuse
+	// panics with what is wrong rather than a slice bound.
+	na := m
+	if side == blas.Right {
+		na = n
+	}
+	checkSquare(uplo, na, a, lda)
+	checkArray(m, n, b, ldb)
+	switch {
+	case side != blas.Left && side != blas.Right:
+		panic(errSide)
+	case transA != blas.NoTrans && transA != blas.Trans && transA != blas.ConjTrans:
+		panic(errTrans)
+	case diag != blas.Unit && diag != blas.NonUnit:
+		panic(errDiag)
+	}
 	if m == 0 || n == 0 {
 		return
 	}
