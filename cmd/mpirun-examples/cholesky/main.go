@@ -21,7 +21,8 @@
 // no distribution: the rate the job's cores reach with the same kernels when
 // each factors a matrix of its own (JSON extra: lapack_*). It bounds what a
 // distributed factorization on those cores can expect: each rank holds and
-// factors N x N, so it needs 8 N² bytes more per rank.
+// factors N x N, so it needs 8 N² bytes more per rank (16 N² with -check,
+// whose residual regenerates A).
 //
 // The matrix is generated in place, tile by tile, from a hash of (i, j):
 // a symmetric matrix with entries in [-0.5, 0.5) plus N on the diagonal.
