@@ -3,6 +3,7 @@ package mux
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"sync/atomic"
 	"time"
 
@@ -57,11 +58,70 @@ func (a *Auto) calibrate(comm *mpi.Comm) error {
 	}
 	a.route = table
 	if comm.Size() >= 4 {
+		over, err := oversubscribed(comm)
+		if err != nil {
+			return err
+		}
+		if over {
+			// Ranks that share cores time the scheduler, not the tree:
+			// no advice (on such a node the verdict flipped from one
+			// start-up to the next).
+			a.treeSkipped = true
+			return nil
+		}
 		if err := a.calibrateTree(comm, nodes); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// maskWords is the size of a CPU mask in 64-bit words: 1,024 CPUs.
+const maskWords = 16
+
+// affinityMask returns the CPUs this process may run on and whether it
+// could tell (a variable, so that tests can give a node more or fewer
+// cores).
+var affinityMask = affinityMaskSyscall
+
+// oversubscribed reports, identically on every rank of comm, whether some
+// node runs more ranks than the CPUs their affinity masks cover together
+// (false where a rank cannot tell). It is collective.
+func oversubscribed(comm *mpi.Comm) (bool, error) {
+	sh, err := comm.SplitShared(0)
+	if err != nil {
+		return false, fmt.Errorf("mux: finding the ranks of this node: %w", err)
+	}
+	defer sh.Free()
+	mask, ok := affinityMask()
+	if !ok || len(mask) != maskWords {
+		mask = make([]uint64, maskWords)
+	}
+	union := make([]uint64, maskWords)
+	if err := mpi.Allreduce(sh, mask, union, mpi.Bor); err != nil {
+		return false, fmt.Errorf("mux: joining the node's CPU masks: %w", err)
+	}
+	known := []int32{0}
+	if ok {
+		known[0] = 1
+	}
+	allKnown := []int32{0}
+	if err := mpi.Allreduce(sh, known, allKnown, mpi.Min); err != nil {
+		return false, fmt.Errorf("mux: joining the node's CPU masks: %w", err)
+	}
+	cpus := 0
+	for _, w := range union {
+		cpus += bits.OnesCount64(w)
+	}
+	over := []int32{0}
+	if allKnown[0] == 1 && cpus > 0 && sh.Size() > cpus {
+		over[0] = 1
+	}
+	anyOver := []int32{0}
+	if err := mpi.Allreduce(comm, over, anyOver, mpi.Max); err != nil {
+		return false, fmt.Errorf("mux: agreeing on oversubscription: %w", err)
+	}
+	return anyOver[0] == 1, nil
 }
 
 // timeRoutes is calibrate's measurement, on rank 0 and peer: it fills

@@ -121,9 +121,10 @@ type Auto struct {
 
 	// Broadcast trees (calibrateTree): timed at 4 ranks or more; trees
 	// advised from treeFrom bytes, or never when it is negative.
-	treeTimed bool
-	treeFrom  int
-	treeTimes [][2]time.Duration // rank 0 and the readers: best flat and tree time per treeSizes
+	treeTimed   bool
+	treeSkipped bool // not timed: a node runs more ranks than it has cores
+	treeFrom    int
+	treeTimes   [][2]time.Duration // rank 0 and the readers: best flat and tree time per treeSizes
 
 	slot int // the one-sided transport's SlotBytes (see routeOf)
 
@@ -152,7 +153,8 @@ var (
 // BroadcastTreeFrom implements dagmpi.TreeAdvisor: NewAuto timed a version
 // read by three ranks moved flat and along a tree (at 4 ranks or more), and
 // advises trees from the smallest size where the tree was faster; false
-// when it was never faster or not timed.
+// when it was never faster or not timed (fewer than 4 ranks, or a node
+// running more ranks than the cores its ranks may use).
 func (a *Auto) BroadcastTreeFrom() (int, bool) { return a.treeFrom, a.treeTimed && a.treeFrom >= 0 }
 
 // TreeTimes returns what the tree calibration measured on this rank (rank
@@ -433,6 +435,8 @@ func (a *Auto) Describe() string {
 	switch min, ok := a.BroadcastTreeFrom(); {
 	case ok:
 		s += "; broadcast trees from " + human(min)
+	case a.treeSkipped:
+		s += "; broadcast trees not timed (a node runs more ranks than it has cores)"
 	case a.treeTimed:
 		s += "; no broadcast trees (flat was faster)"
 	}

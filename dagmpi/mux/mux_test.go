@@ -289,6 +289,9 @@ func TestTreeReaders(t *testing.T) {
 // broadcasts and every rank gets the same advice; below, it advises nothing.
 func TestTreeCalibration(t *testing.T) {
 	w := mpi.World()
+	// As if every rank had cores of its own, so that the trees are timed
+	// even where the test ranks share cores.
+	defer mux.SetCPUs(64)()
 	a, err := mux.NewAuto(w)
 	if err != nil {
 		t.Fatal(err)
@@ -512,4 +515,38 @@ func kibOrMiB(n int) string {
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	}
 	return fmt.Sprintf("%.1f KiB", float64(n)/1024)
+}
+
+// TestTreeOversubscribed: on a node with more ranks than the cores their
+// masks cover (here: every rank reports CPU 0 only), auto does not time
+// trees and advises none, and says so; a rank that cannot read its mask
+// does not count as sharing.
+func TestTreeOversubscribed(t *testing.T) {
+	w := mpi.World()
+	if w.Size() < 4 {
+		t.Skip("trees are timed from 4 ranks")
+	}
+	restore := mux.SetCPUs(1)
+	a, err := mux.NewAuto(w)
+	restore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ok := a.BroadcastTreeFrom()
+	assert.False(t, ok)
+	assert.Nil(t, a.TreeTimes())
+	assert.Contains(t, a.Describe(), "; broadcast trees not timed (a node runs more ranks than it has cores)")
+	assert.NoError(t, a.Close())
+
+	restore = mux.SetCPUs(-1)
+	a, err = mux.NewAuto(w)
+	restore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	assert.NotContains(t, a.Describe(), "not timed")
+	if w.Rank() == 0 {
+		assert.Len(t, a.TreeTimes(), 2, "masks unknown: the trees are timed")
+	}
+	assert.NoError(t, a.Close())
 }
