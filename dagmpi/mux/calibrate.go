@@ -22,13 +22,8 @@ var calibrationSizes = []int{8, 64, 512, 4 << 10, 16 << 10, 64 << 10, 128 << 10,
 func (a *Auto) calibrate(comm *mpi.Comm) error {
 	var table [classes]uint8
 	peer := 1
-	var nodes []int32
+	nodes := a.node.ids
 	if comm.Size() >= 2 {
-		var err error
-		nodes, err = nodeIDs(comm)
-		if err != nil {
-			return fmt.Errorf("mux: finding the nodes: %w", err)
-		}
 		peer = calibrationPair(nodes)
 		a.peer, a.remote = peer, nodes[peer] != nodes[0]
 	}
@@ -58,11 +53,7 @@ func (a *Auto) calibrate(comm *mpi.Comm) error {
 	}
 	a.route = table
 	if comm.Size() >= 4 {
-		over, err := oversubscribed(comm)
-		if err != nil {
-			return err
-		}
-		if over {
+		if a.node.oversub {
 			// Ranks that share cores time the scheduler, not the tree:
 			// no advice (on such a node the verdict flipped from one
 			// start-up to the next).
@@ -84,22 +75,38 @@ const maskWords = 16
 // cores).
 var affinityMask = affinityMaskSyscall
 
-// oversubscribed reports, identically on every rank of comm, whether some
-// node runs more ranks than the CPUs their affinity masks cover together
-// (false where a rank cannot tell). It is collective.
-func oversubscribed(comm *mpi.Comm) (bool, error) {
+// nodeInfo is what auto learns of the nodes at start-up, from one
+// MPI_COMM_TYPE_SHARED split (see nodesOf).
+type nodeInfo struct {
+	local   int     // ranks on this rank's node
+	ids     []int32 // for every rank of comm, the lowest rank of comm on its node
+	oversub bool    // some node runs more ranks than the CPUs their affinity masks cover together
+}
+
+// nodesOf returns the nodeInfo of comm, identical on every rank but for
+// local. A node where some rank cannot read its CPU mask does not count as
+// oversubscribed. It is collective.
+func nodesOf(comm *mpi.Comm) (nodeInfo, error) {
 	sh, err := comm.SplitShared(0)
 	if err != nil {
-		return false, fmt.Errorf("mux: finding the ranks of this node: %w", err)
+		return nodeInfo{}, fmt.Errorf("mux: finding the ranks of this node: %w", err)
 	}
 	defer sh.Free()
+	n := nodeInfo{local: sh.Size(), ids: make([]int32, comm.Size())}
+	lead := []int32{0}
+	if err := mpi.Allreduce(sh, []int32{int32(comm.Rank())}, lead, mpi.Min); err != nil {
+		return nodeInfo{}, fmt.Errorf("mux: finding the nodes: %w", err)
+	}
+	if err := mpi.Allgather(comm, lead, n.ids); err != nil {
+		return nodeInfo{}, fmt.Errorf("mux: finding the nodes: %w", err)
+	}
 	mask, ok := affinityMask()
 	if !ok || len(mask) != maskWords {
 		mask = make([]uint64, maskWords)
 	}
 	union := make([]uint64, maskWords)
 	if err := mpi.Allreduce(sh, mask, union, mpi.Bor); err != nil {
-		return false, fmt.Errorf("mux: joining the node's CPU masks: %w", err)
+		return nodeInfo{}, fmt.Errorf("mux: joining the node's CPU masks: %w", err)
 	}
 	known := []int32{0}
 	if ok {
@@ -107,21 +114,22 @@ func oversubscribed(comm *mpi.Comm) (bool, error) {
 	}
 	allKnown := []int32{0}
 	if err := mpi.Allreduce(sh, known, allKnown, mpi.Min); err != nil {
-		return false, fmt.Errorf("mux: joining the node's CPU masks: %w", err)
+		return nodeInfo{}, fmt.Errorf("mux: joining the node's CPU masks: %w", err)
 	}
 	cpus := 0
 	for _, w := range union {
 		cpus += bits.OnesCount64(w)
 	}
 	over := []int32{0}
-	if allKnown[0] == 1 && cpus > 0 && sh.Size() > cpus {
+	if allKnown[0] == 1 && cpus > 0 && n.local > cpus {
 		over[0] = 1
 	}
 	anyOver := []int32{0}
 	if err := mpi.Allreduce(comm, over, anyOver, mpi.Max); err != nil {
-		return false, fmt.Errorf("mux: agreeing on oversubscription: %w", err)
+		return nodeInfo{}, fmt.Errorf("mux: agreeing on oversubscription: %w", err)
 	}
-	return anyOver[0] == 1, nil
+	n.oversub = anyOver[0] == 1
+	return n, nil
 }
 
 // timeRoutes is calibrate's measurement, on rank 0 and peer: it fills
@@ -462,25 +470,6 @@ func pingPong(tr dagmpi.Transport, me, peer int, first bool, buf, rbuf []byte, i
 		}
 	}
 	return d, nil
-}
-
-// nodeIDs returns, for every rank of comm, the lowest rank of comm on its
-// node (ranks that MPI_COMM_TYPE_SHARED puts together). It is collective.
-func nodeIDs(comm *mpi.Comm) ([]int32, error) {
-	sh, err := comm.SplitShared(0)
-	if err != nil {
-		return nil, err
-	}
-	defer sh.Free()
-	lead := []int32{0}
-	if err := mpi.Allreduce(sh, []int32{int32(comm.Rank())}, lead, mpi.Min); err != nil {
-		return nil, err
-	}
-	nodes := make([]int32, comm.Size())
-	if err := mpi.Allgather(comm, lead, nodes); err != nil {
-		return nil, err
-	}
-	return nodes, nil
 }
 
 // calibrationPair returns the rank that calibrates with rank 0: the first

@@ -128,7 +128,8 @@ type Auto struct {
 
 	slot int // the one-sided transport's SlotBytes (see routeOf)
 
-	noWindow string // why auto opened no one-sided window ("" when it did)
+	noWindow string   // why auto opened no one-sided window ("" when it did)
+	node     nodeInfo // the nodes, learnt once in newAuto
 }
 
 // Calibrated returns the rank that timed the transports with rank 0 and
@@ -208,7 +209,11 @@ func newAuto(comm *mpi.Comm) (*Auto, error) {
 		return nil, err
 	}
 	a := &Auto{sub: [2]dagmpi.Transport{p, nil}, ctl: p, slot: onesided.DefaultConfig.SlotBytes}
-	why, err := windowCheck(comm, onesided.DefaultConfig)
+	if a.node, err = nodesOf(comm); err != nil {
+		p.Close()
+		return nil, err
+	}
+	why, err := windowCheck(comm, a.node.local, onesided.DefaultConfig)
 	if err != nil {
 		p.Close()
 		return nil, err
@@ -233,18 +238,11 @@ func newAuto(comm *mpi.Comm) (*Auto, error) {
 // window larger than the cap (SPMD_AUTO_WINDOW_MAX, default
 // DefaultWindowMax) and, on a node whose /dev/shm has less free space than
 // twice its ranks' windows, refuses it everywhere. A cap that does not
-// parse on any rank is an error on every rank. It is collective.
-func windowCheck(comm *mpi.Comm, cfg onesided.Config) (string, error) {
+// parse on any rank is an error on every rank. local is the number of
+// ranks on this rank's node. It is collective.
+func windowCheck(comm *mpi.Comm, local int, cfg onesided.Config) (string, error) {
 	need := cfg.WindowBytes(comm.Size())
 	limit, perr := windowMax()
-	sh, err := comm.SplitShared(0)
-	if err != nil {
-		return "", fmt.Errorf("mux: finding the ranks of this node: %w", err)
-	}
-	local := sh.Size()
-	if err := sh.Free(); err != nil {
-		return "", err
-	}
 	// flags: cap unreadable, over the cap, too little /dev/shm (all by
 	// Max); then the smallest free space of a node that has too little,
 	// in MiB (by Min).
