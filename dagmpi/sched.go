@@ -35,30 +35,32 @@ type access struct {
 // except those the running worker or the progress goroutine owns while the
 // op is theirs (body, acc, rep, buf).
 type op struct {
-	kind  opKind
-	npred int32 // predecessors not yet finished (+1 while being built)
-	succ  []*op
-	prio  int
-	seq   uint64 // submission index of the task (or of the task a transfer feeds)
-	name  string
-
-	// task
-	body func(*Task) error
-	acc  []access
-	accs [4]access
-
-	// transfer
-	rep     *replica
-	peer    int
-	pseq    uint64 // sequence number of the transfer between this pair
-	ridx    int    // position in rep.readers, or -1
-	posted  bool   // handed to the Transport
-	fwd     bool   // a send forwarding a received copy along a broadcast tree
-	running int    // worker+1 while the body runs
-
-	dev *devTask // device task (OnDevice), or nil
+	// The fields are ordered by use: the first cache line is what every
+	// completion touches (a transfer's whole state), the second what a
+	// task adds, with the pending-list links; the access array, which
+	// only a task's own run reads, comes last. Operations are submitted
+	// long before they run, so on the path of a remote dependency each
+	// line is a miss.
+	kind   opKind
+	posted bool  // handed to the Transport
+	fwd    bool  // a send forwarding a received copy along a broadcast tree
+	npred  int32 // predecessors not yet finished (+1 while being built)
+	succ   []*op
+	rep    *replica // transfer
+	pseq   uint64   // sequence number of the transfer between this pair
+	peer   int
+	seq    uint64 // submission index of the task (or of the task a transfer feeds)
 
 	prev, next *op // list of pending operations
+	running    int // worker+1 while the body runs
+	ridx       int // position in rep.readers, or -1
+	body       func(*Task) error
+	acc        []access
+
+	prio int
+	dev  *devTask // device task (OnDevice), or nil
+	name string
+	accs [4]access
 }
 
 func (rt *Runtime) newOpLocked(k opKind) *op {
@@ -81,13 +83,13 @@ func (rt *Runtime) newOpLocked(k opKind) *op {
 }
 
 func (rt *Runtime) freeOpLocked(o *op) {
-	for i := range o.acc {
-		o.acc[i] = access{}
+	if len(rt.free) >= 4096 {
+		// Nothing refers to o any more: the collector takes it as it is.
+		// Clearing it would write its cold cache lines for nothing.
+		return
 	}
 	*o = op{succ: o.succ[:0]}
-	if len(rt.free) < 4096 {
-		rt.free = append(rt.free, o)
-	}
+	rt.free = append(rt.free, o)
 }
 
 // edgeLocked makes s wait for p.
