@@ -71,14 +71,19 @@ type TransportBytes struct {
 	Bytes int64 `json:"bytes"`
 }
 
-// pathCounter counts the sends of one path. The progress goroutine alone
-// adds to it; Stats reads it from anywhere.
+// pathCounter counts the sends of one path.
 type pathCounter struct {
-	sends, bytes atomic.Int64
+	sends, bytes int64
 }
 
+// counters are guarded by Runtime.mu, except comm, which the progress
+// goroutine adds to without it. They are plain integers, not atomics,
+// because the path of a remote dependency updates several of them: under
+// the lock it takes anyway they cost nothing.
 type counters struct {
-	tasks, sends, recvs, recvsLent, bytesSent, bytesRecv, idle, comm atomic.Int64
+	tasks, sends, recvs, recvsLent, bytesSent, bytesRecv int64
+	idle                                                 time.Duration
+	comm                                                 atomic.Int64
 
 	// paths[i] counts path i of the Transport (names[i]); paths[MaxPaths]
 	// the broadcast-tree forwards when tree is set.
@@ -89,22 +94,22 @@ type counters struct {
 
 func (c *counters) snapshot() Stats {
 	s := Stats{
-		Tasks:       c.tasks.Load(),
-		Sends:       c.sends.Load(),
-		Recvs:       c.recvs.Load(),
-		RecvsLent:   c.recvsLent.Load(),
-		BytesSent:   c.bytesSent.Load(),
-		BytesRecv:   c.bytesRecv.Load(),
-		Idle:        time.Duration(c.idle.Load()),
+		Tasks:       c.tasks,
+		Sends:       c.sends,
+		Recvs:       c.recvs,
+		RecvsLent:   c.recvsLent,
+		BytesSent:   c.bytesSent,
+		BytesRecv:   c.bytesRecv,
+		Idle:        c.idle,
 		Comm:        time.Duration(c.comm.Load()),
 		ByTransport: make(map[string]TransportBytes, len(c.names)+1),
 	}
 	for i, name := range c.names {
-		s.ByTransport[name] = TransportBytes{Sends: c.paths[i].sends.Load(), Bytes: c.paths[i].bytes.Load()}
+		s.ByTransport[name] = TransportBytes{Sends: c.paths[i].sends, Bytes: c.paths[i].bytes}
 	}
 	if c.tree {
 		p := &c.paths[MaxPaths]
-		s.ByTransport[TreePath] = TransportBytes{Sends: p.sends.Load(), Bytes: p.bytes.Load()}
+		s.ByTransport[TreePath] = TransportBytes{Sends: p.sends, Bytes: p.bytes}
 	}
 	return s
 }

@@ -16,24 +16,25 @@ type posted struct {
 
 // pump is the progress goroutine's private state.
 type pump struct {
-	rt       *Runtime
-	table    []posted // by Completion.ID
-	freeIDs  []uint64
-	out      int   // operations lent to the Transport
-	inflight int64 // bytes of lent receives
-	recvs    int   // lent receives
-	recvQ    []*op // receives in submission order, not yet posted
-	recvHead int
-	sendLow  []uint64              // per destination: every send below was posted
-	ahead    []map[uint64]struct{} // per destination: sends posted at or above sendLow
-	blocked  []*op                 // sends waiting for an earlier send of the same tag
-	commT0   time.Time             // start of the current stretch with out > 0
-	ops      []*op                 // scratch for complete
-	now      []*op                 // scratch for complete: what an inline task made ready
-	task     Task                  // for task bodies run inline
-	epoch    time.Time             // origin of noInline
-	noInline time.Duration         // no inline run before epoch + noInline
-	dev      devPump               // transfers of device replicas (device.go)
+	rt         *Runtime
+	table      []posted // by Completion.ID
+	freeIDs    []uint64
+	out        int   // operations lent to the Transport
+	inflight   int64 // bytes of lent receives
+	recvs      int   // lent receives
+	recvQ      []*op // receives in submission order, not yet posted
+	recvHead   int
+	sendLow    []uint64              // per destination: every send below was posted
+	ahead      []map[uint64]struct{} // per destination: sends posted at or above sendLow
+	blocked    []*op                 // sends waiting for an earlier send of the same tag
+	commT0     time.Time             // start of the current stretch with out > 0
+	ops        []*op                 // scratch for complete
+	now        []*op                 // scratch for complete: what an inline task made ready
+	task       Task                  // for task bodies run inline
+	epoch      time.Time             // origin of noInline
+	noInline   time.Duration         // no inline run before epoch + noInline
+	dev        devPump               // transfers of device replicas (device.go)
+	sentInline bool                  // complete posted what an inline task produced
 }
 
 func (rt *Runtime) progress() {
@@ -121,7 +122,7 @@ func (rt *Runtime) progress() {
 					return
 				}
 			}
-			if len(done) > 0 {
+			for len(done) > 0 {
 				if err := p.complete(done); err != nil {
 					rt.mu.Lock()
 					rt.failLocked(err, true)
@@ -130,6 +131,19 @@ func (rt *Runtime) progress() {
 				}
 				worked = true
 				pn++ // completions count as progress before the next look at progressN
+				if !p.sentInline {
+					break
+				}
+				// An inline task's send usually completes at once (an
+				// eager message): finish it in this turn rather than
+				// the next, which would first re-post receives, and
+				// lengthen the work between this rank's send and its
+				// next poll, when the reply may already be there.
+				p.sentInline = false
+				if done, err = rt.tr.Progress(done[:0]); err != nil {
+					rt.failTransport(err)
+					return
+				}
 			}
 		}
 
@@ -391,9 +405,15 @@ func (p *pump) postSend(o *op) error {
 // postRecvs posts queued receives in order while the byte bound allows.
 func (p *pump) postRecvs() error {
 	for p.recvHead < len(p.recvQ) {
+		if p.inflight > 0 && p.recvs >= p.rt.cfg.maxRecvs {
+			// Decided without reading the operation, which was submitted
+			// long ago and is not in cache: after each completion this
+			// check runs between the rank's send and its next poll.
+			break
+		}
 		o := p.recvQ[p.recvHead]
 		n := int64(o.rep.h.bytes)
-		if p.inflight > 0 && (p.inflight+n > p.rt.cfg.maxBytes || p.recvs >= p.rt.cfg.maxRecvs) {
+		if p.inflight > 0 && p.inflight+n > p.rt.cfg.maxBytes {
 			break
 		}
 		p.recvs++
@@ -432,7 +452,12 @@ func (p *pump) complete(done []Completion) error {
 	if rt.obs != nil {
 		t1 = time.Now()
 	}
-	var firstErr error
+	var (
+		firstErr                 error
+		nrecv, nlent, brecv      int64
+		nsend, bsend, nfwd, bfwd int64
+		npath, bpath             [MaxPaths]int64
+	)
 	ops := p.ops[:0]
 	for i, c := range done {
 		if c.ID >= uint64(len(p.table)) || p.table[c.ID].o == nil {
@@ -455,7 +480,7 @@ func (p *pump) complete(done []Completion) error {
 				if c.Err == nil && len(c.Buf) == want {
 					o.rep.buf, o.rep.loan = c.Buf, c.Loaned
 					if c.Loaned {
-						rt.stats.recvsLent.Add(1)
+						nlent++
 					}
 				} else if c.Loaned {
 					rt.lender.Return(c.Buf)
@@ -465,21 +490,23 @@ func (p *pump) complete(done []Completion) error {
 				firstErr = &failure{msg: fmt.Sprintf("dagmpi: rank %d: transport completed the receive of data %d from rank %d (%d bytes) with a %d-byte buffer",
 					rt.me, o.rep.h.id, o.peer, want, len(c.Buf)), kind: ErrTransport}
 			}
-			rt.stats.recvs.Add(1)
-			rt.stats.bytesRecv.Add(int64(c.Bytes))
+			nrecv++
+			brecv += int64(c.Bytes)
 		} else {
-			rt.stats.sends.Add(1)
-			rt.stats.bytesSent.Add(int64(want))
+			nsend++
+			bsend += int64(want)
 			path := int(c.Path)
 			if o.fwd {
-				path = MaxPaths
+				nfwd++
+				bfwd += int64(want)
 			} else if path >= len(rt.stats.names) {
 				p.keepLoans(ops, done[i+1:])
 				return &failure{msg: fmt.Sprintf("dagmpi: rank %d: transport reported path %d for the send of data %d to rank %d, but names %d paths",
 					rt.me, c.Path, o.rep.h.id, o.peer, len(rt.stats.names)), kind: ErrTransport}
+			} else {
+				npath[path]++
+				bpath[path] += int64(want)
 			}
-			rt.stats.paths[path].sends.Add(1)
-			rt.stats.paths[path].bytes.Add(int64(want))
 		}
 		if firstErr == nil && (c.Err != nil || (o.kind == opRecv && c.Bytes != want)) {
 			dir, prep := "receive", "from"
@@ -511,6 +538,21 @@ func (p *pump) complete(done []Completion) error {
 		return firstErr
 	}
 	rt.mu.Lock()
+	st := &rt.stats
+	st.recvs += nrecv
+	st.recvsLent += nlent
+	st.bytesRecv += brecv
+	if nsend > 0 {
+		st.sends += nsend
+		st.bytesSent += bsend
+		for i := range st.names {
+			st.paths[i].sends += npath[i]
+			st.paths[i].bytes += bpath[i]
+		}
+		st.paths[MaxPaths].sends += nfwd
+		st.paths[MaxPaths].bytes += bfwd
+	}
+	rt.inPump = true // what completes here needs no kick: this goroutine looks at rt.xfer next
 	// Sends first: a task that a send's completion makes ready (it
 	// overwrites the data sent) goes to a worker. Only arrivals make tasks
 	// eligible to run inline; running producers inline would let a rank
@@ -534,9 +576,16 @@ func (p *pump) complete(done []Completion) error {
 	clear(ops)
 	p.ops = ops[:0]
 	held := rt.held
-	inlined := held > 0 && p.inlineLocked()
-	if inlined {
-		held--
+	inlined := false
+	if o := rt.heldTask; o != nil {
+		// The one task the arrivals made ready, with the queue empty.
+		rt.heldTask = nil
+		if inlined = p.inlineLocked(o); inlined {
+			held--
+		} else {
+			rt.ready.push(o)
+			rt.readyHint.Store(int32(rt.ready.len()))
+		}
 	}
 	for ; held > 0 && rt.idle > 0; held-- {
 		rt.workCond.Signal()
@@ -545,13 +594,16 @@ func (p *pump) complete(done []Completion) error {
 	if inlined && len(rt.xfer) > 0 {
 		// Post what the inline task produced before anything else: its
 		// sends are the next hop of a remote dependency.
-		rt.attn.Store(0)
 		now = append(p.now[:0], rt.xfer...)
 		clear(rt.xfer)
 		rt.xfer = rt.xfer[:0]
 	}
+	rt.inPump = false
 	rt.mu.Unlock()
 	err := p.take(now)
+	if len(now) > 0 {
+		p.sentInline = true
+	}
 	clear(now)
 	p.now = now[:0]
 	if err != nil {
@@ -582,13 +634,13 @@ func (p *pump) keepLoans(ops []*op, rest []Completion) {
 	}
 }
 
-// inlineLocked runs the one ready task, just made ready by an arrival, on
-// the progress goroutine (see WithInline) if no worker is running a task,
-// and reports whether it did.
-// It is called with rt.mu held, and returns with it held.
-func (p *pump) inlineLocked() bool {
+// inlineLocked runs o, the one task ready (just made ready by an arrival,
+// and not queued), on the progress goroutine (see WithInline) if no worker
+// is running a task, and reports whether it did.
+// It is called with rt.mu held and rt.inPump set, and returns so.
+func (p *pump) inlineLocked(o *op) bool {
 	rt := p.rt
-	if rt.cfg.inline == 0 || rt.busy > 0 || rt.ready.len() != 1 || rt.stopping || rt.err != nil {
+	if rt.cfg.inline == 0 || rt.busy > 0 || rt.ready.len() != 0 || rt.stopping || rt.err != nil {
 		return false
 	}
 	// Durations since epoch read only the monotonic clock: half the cost
@@ -597,9 +649,8 @@ func (p *pump) inlineLocked() bool {
 	if t0 < p.noInline {
 		return false
 	}
-	o := rt.ready.pop()
-	rt.readyHint.Store(0)
 	o.running = rt.cfg.workers + 1
+	rt.inPump = false // others take the lock while the body runs
 	rt.mu.Unlock()
 
 	err := rt.run(&p.task, o)
@@ -608,6 +659,7 @@ func (p *pump) inlineLocked() bool {
 	}
 
 	rt.mu.Lock()
+	rt.inPump = true
 	if err != nil {
 		rt.failLocked(err, true)
 	}

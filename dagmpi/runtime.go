@@ -44,6 +44,8 @@ type Runtime struct {
 	busy      int      // workers running a task body
 	holdWake  bool     // the progress goroutine decides whom to wake (complete)
 	held      int      // tasks made ready while holdWake
+	heldTask  *op      // the first of them, kept out of ready for an inline run (complete)
+	inPump    bool     // the progress goroutine holds mu in complete: new transfers need no kick
 	userWait  bool     // the submitter waits on userCond for:
 	userBelow int      // pending <= userBelow, or
 	userRep   *replica // userRep.refs == 0
@@ -407,6 +409,8 @@ func (rt *Runtime) failLocked(err error, local bool) {
 // Stats returns the counters so far. Safe for concurrent use; it allocates
 // the ByTransport map, so call it between phases rather than per task.
 func (rt *Runtime) Stats() Stats {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
 	return rt.stats.snapshot()
 }
 
@@ -436,7 +440,7 @@ func (rt *Runtime) worker(id int) {
 			var t0 time.Time
 			t0 = time.Now()
 			rt.workCond.Wait()
-			rt.stats.idle.Add(int64(time.Since(t0)))
+			rt.stats.idle += time.Since(t0)
 			rt.idle--
 		}
 		if rt.stopping || rt.err != nil {
@@ -500,7 +504,6 @@ func (rt *Runtime) run(t *Task, o *op) (err error) {
 			}
 		}
 		t.op = nil
-		rt.stats.tasks.Add(1)
 		if obs != nil {
 			obs.Task(TaskEvent{Rank: rt.me, Worker: t.worker, Seq: o.seq, Name: o.name, Start: t0, End: time.Now(),
 				Inline: t.worker == rt.cfg.workers})
@@ -537,6 +540,7 @@ func (rt *Runtime) completeLocked(o *op) {
 	clear(o.succ)
 	o.succ = o.succ[:0]
 	if o.kind == opTask {
+		rt.stats.tasks++
 		for i := range o.acc {
 			rt.untrackLocked(o.acc[i].rep, o)
 		}
@@ -559,15 +563,33 @@ func (rt *Runtime) completeLocked(o *op) {
 // readyLocked queues an operation whose predecessors are all done.
 func (rt *Runtime) readyLocked(o *op) {
 	if o.kind == opTask {
+		if rt.holdWake {
+			// complete decides: the first task made ready, if the queue
+			// is empty, waits aside in heldTask, so that running it
+			// inline costs no trip through the queue and no hint to
+			// the workers.
+			rt.held++
+			if rt.held == 1 && rt.ready.len() == 0 {
+				rt.heldTask = o
+				return
+			}
+			if t := rt.heldTask; t != nil {
+				rt.heldTask = nil
+				rt.ready.push(t)
+			}
+			rt.ready.push(o)
+			rt.readyHint.Store(int32(rt.ready.len()))
+			return
+		}
 		rt.ready.push(o)
 		rt.readyHint.Store(int32(rt.ready.len()))
-		if rt.holdWake {
-			rt.held++
-		} else if rt.idle > 0 {
+		if rt.idle > 0 {
 			rt.workCond.Signal()
 		}
 		return
 	}
 	rt.xfer = append(rt.xfer, o)
-	rt.kick()
+	if !rt.inPump {
+		rt.kick()
+	}
 }
