@@ -74,8 +74,13 @@ type result struct {
 	USPerTask float64 `json:"us_per_task"`
 	// chain only: the raw 8-byte ping-pong latency (half a round trip) of
 	// the same transport, and the chain's time per remote dependency over it.
-	PingPongUS float64 `json:"pingpong_us,omitempty"`
-	RatioToPP  float64 `json:"ratio_to_pingpong,omitempty"`
+	// Under mpirun the ping-pong runs before and after the chain, and
+	// PingPongUS is their mean: the host's speed drifts between jobs and
+	// within them, and the reference brackets what it is compared with.
+	PingPongUS       float64 `json:"pingpong_us,omitempty"`
+	PingPongBeforeUS float64 `json:"pingpong_before_us,omitempty"`
+	PingPongAfterUS  float64 `json:"pingpong_after_us,omitempty"`
+	RatioToPP        float64 `json:"ratio_to_pingpong,omitempty"`
 	// chain under mpirun only: the C reference loops of the same job (see
 	// cref.go), one way: the blocking ping-pong in C, and the asynchronous
 	// hop in C (posted receives polled with MPI_Testsome, MPI_Isend and
@@ -146,6 +151,8 @@ type rankResult struct {
 	submit  float64 // of seconds, the time spent in Submit calls
 	tasks   int     // tasks the result counts (skip: tasks this rank submitted)
 	pp      float64
+	ppB     float64 // pp before and after the chain (mpirun), rank 0 only
+	ppA     float64
 	cpp     float64 // C blocking ping-pong, one way (chain under mpirun)
 	chop    float64 // C asynchronous hop, one way (chain under mpirun)
 }
@@ -243,6 +250,13 @@ func runMPI(c config) error {
 			return err
 		}
 		mine.pp, mine.cpp, mine.chop = pp, cpp, chop
+		if c.shape == "chain" && c.ranks > 1 {
+			after, err := pingPongMPI(world, c.pingIters)
+			if err != nil {
+				return err
+			}
+			mine.ppB, mine.ppA, mine.pp = pp, after, (pp+after)/2
+		}
 		// Gather every rank's numbers on all ranks.
 		all := make([]float64, 4*c.ranks)
 		if err := mpi.Allgather(world, []float64{mine.seconds, float64(mine.tasks), mine.pp, mine.submit}, all); err != nil {
@@ -252,6 +266,7 @@ func runMPI(c config) error {
 		for r := range res {
 			res[r] = rankResult{seconds: all[4*r], tasks: int(all[4*r+1]), pp: all[4*r+2], submit: all[4*r+3], cpp: cpp, chop: chop}
 		}
+		res[world.Rank()].ppB, res[world.Rank()].ppA = mine.ppB, mine.ppA
 		if world.Rank() == 0 {
 			report(c, rep, res)
 		}
@@ -497,6 +512,7 @@ func report(c config, rep int, res []rankResult) {
 	r.USPerTask = r.Seconds / float64(r.Tasks) * 1e6
 	if c.shape == "chain" && c.ranks > 1 {
 		r.PingPongUS = res[0].pp
+		r.PingPongBeforeUS, r.PingPongAfterUS = res[0].ppB, res[0].ppA
 		r.RatioToPP = r.USPerTask / r.PingPongUS
 		r.HopUS = after / float64(r.Tasks) * 1e6
 		r.HopToPP = r.HopUS / r.PingPongUS

@@ -52,10 +52,17 @@ func TestChainJSON(t *testing.T) {
 			if r.Shape != "chain" || r.Ranks != np || r.Tasks != 2000 {
 				t.Errorf("np %d: shape %q ranks %d tasks %d in %s", np, r.Shape, r.Ranks, r.Tasks, l)
 			}
-			for name, v := range map[string]float64{"hop_us": r.HopUS, "pingpong_us": r.PingPongUS, "c_pingpong_us": r.CPingPongUS, "c_hop_us": r.CHopUS} {
+			for name, v := range map[string]float64{"hop_us": r.HopUS, "pingpong_us": r.PingPongUS, "pingpong_before_us": r.PingPongBeforeUS,
+				"pingpong_after_us": r.PingPongAfterUS, "c_pingpong_us": r.CPingPongUS, "c_hop_us": r.CHopUS} {
 				if !(v > 0 && v < 1e4) {
 					t.Errorf("np %d: %s = %v, want a positive time in us", np, name, v)
 				}
+			}
+			if want := (r.PingPongBeforeUS + r.PingPongAfterUS) / 2; r.PingPongUS < want*0.999 || r.PingPongUS > want*1.001 {
+				t.Errorf("np %d: pingpong_us %v, want the mean of before and after, %v", np, r.PingPongUS, want)
+			}
+			if want := r.HopUS / r.PingPongUS; r.HopToPP < want*0.999 || r.HopToPP > want*1.001 {
+				t.Errorf("np %d: hop_ratio_to_pingpong %v, want hop_us / pingpong_us = %v", np, r.HopToPP, want)
 			}
 			if want := r.HopUS / r.CHopUS; r.HopToCHop < want*0.999 || r.HopToCHop > want*1.001 {
 				t.Errorf("np %d: hop_ratio_to_c_hop %v, want hop_us / c_hop_us = %v", np, r.HopToCHop, want)
