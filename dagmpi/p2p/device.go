@@ -21,9 +21,7 @@ func (t *Transport) SendDevice(mem dagmpi.DeviceMem, off, bytes, dst, tag int, i
 	if err != nil {
 		return err
 	}
-	t.reqs = append(t.reqs, r)
-	t.meta = append(t.meta, reqMeta{id: id, n: bytes, send: true})
-	return nil
+	return t.add(r, reqMeta{id: id, n: bytes, send: true})
 }
 
 // RecvDevice implements dagmpi.DeviceTransport: MPI_Irecv into device
@@ -36,9 +34,7 @@ func (t *Transport) RecvDevice(mem dagmpi.DeviceMem, off, bytes, src, tag int, i
 	if err != nil {
 		return err
 	}
-	t.reqs = append(t.reqs, r)
-	t.meta = append(t.meta, reqMeta{id: id, n: bytes})
-	return nil
+	return t.add(r, reqMeta{id: id, n: bytes})
 }
 
 // devAddr is the device address at byte offset off of mem, checked against

@@ -45,8 +45,8 @@ type Transport struct {
 	tagUB int
 
 	// Requests in flight, compacted after each Progress; meta[i] goes with
-	// reqs[i].
-	reqs []mpi.Request
+	// the request at index i of set.
+	set  mpi.RequestSet
 	meta []reqMeta
 	idx  []int
 	st   []mpi.Status
@@ -166,9 +166,7 @@ func (t *Transport) Send(buf []byte, dst, tag int, id uint64) error {
 		t.early = append(t.early, dagmpi.Completion{ID: id, Bytes: len(buf)})
 		return nil
 	}
-	t.reqs = append(t.reqs, r)
-	t.meta = append(t.meta, reqMeta{id: id, n: len(buf), send: true})
-	return nil
+	return t.add(r, reqMeta{id: id, n: len(buf), send: true})
 }
 
 // Recv implements dagmpi.Transport with mpi.Irecv.
@@ -183,17 +181,23 @@ func (t *Transport) Recv(buf []byte, src, tag int, id uint64) error {
 				t.slots = append(t.slots, sl)
 				return err
 			}
-			t.reqs = append(t.reqs, r)
-			t.meta = append(t.meta, reqMeta{id: id, n: n, slot: sl, dst: buf})
-			return nil
+			return t.add(r, reqMeta{id: id, n: n, slot: sl, dst: buf})
 		}
 	}
 	r, err := mpi.Irecv(t.comm, buf, src, tag)
 	if err != nil {
 		return err
 	}
-	t.reqs = append(t.reqs, r)
-	t.meta = append(t.meta, reqMeta{id: id, n: len(buf)})
+	return t.add(r, reqMeta{id: id, n: len(buf)})
+}
+
+// add puts r, in flight, into the set, with m.
+func (t *Transport) add(r mpi.Request, m reqMeta) error {
+	if err := t.set.Add(r); err != nil {
+		r.Free() // cannot be tracked: the Transport is failing anyway
+		return fmt.Errorf("p2p: rank %d: %w", t.rank, err)
+	}
+	t.meta = append(t.meta, m)
 	return nil
 }
 
@@ -220,7 +224,7 @@ func (t *Transport) poll(call string, out []dagmpi.Completion, d time.Duration, 
 		t.early = t.early[:0]
 		return out, nil
 	}
-	n := len(t.reqs)
+	n := t.set.Len()
 	if n == 0 {
 		return out, nil
 	}
@@ -229,7 +233,7 @@ func (t *Transport) poll(call string, out []dagmpi.Completion, d time.Duration, 
 		t.st = make([]mpi.Status, n)
 	}
 	idx, st := t.idx[:n], t.st[:n]
-	k, err := mpi.TestsomeFor(t.reqs, idx, st, d, attn)
+	k, err := t.set.TestsomeFor(idx, st, d, attn)
 	if err != nil && !errors.Is(err, mpi.ErrInStatus) {
 		return out, fmt.Errorf("p2p: rank %d: %w", t.rank, err)
 	}
@@ -257,17 +261,13 @@ func (t *Transport) poll(call string, out []dagmpi.Completion, d time.Duration, 
 	// highest index first keeps every index still to be filled below the
 	// shrinking end, so each request moved is a live one.
 	sortInts(idx[:k]) // MPI libraries return them sorted already
-	j := n
 	for i := k - 1; i >= 0; i-- {
-		x := idx[i]
-		j--
-		if x != j {
-			t.reqs[x], t.meta[x] = t.reqs[j], t.meta[j]
-		}
+		x, j := idx[i], len(t.meta)-1
+		t.set.Delete(x)
+		t.meta[x] = t.meta[j]
+		t.meta[j] = reqMeta{}
+		t.meta = t.meta[:j]
 	}
-	clear(t.reqs[j:n])
-	clear(t.meta[j:n])
-	t.reqs, t.meta = t.reqs[:j], t.meta[:j]
 	return out, nil
 }
 
@@ -278,7 +278,7 @@ func (t *Transport) Close() error {
 		return nil
 	}
 	t.closed = true
-	if n := len(t.reqs); n > 0 {
+	if n := t.set.Len(); n > 0 {
 		return fmt.Errorf("p2p: Close on rank %d: %d requests still in flight", t.rank, n)
 	}
 	for _, c := range t.chunks {
