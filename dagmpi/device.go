@@ -539,6 +539,7 @@ func (p *DevicePool) run(tk *Task, body func(*Task) error) error {
 func (rt *Runtime) devEnqueuedLocked(o *op) {
 	dt := o.dev
 	dt.enqueued = true
+	rt.stats.tasks++
 	for _, s := range dt.esucc {
 		dt.refs++
 		s.dev.waits = append(s.dev.waits, dt)

@@ -470,3 +470,56 @@ func TestDeviceFailures(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestInlineChainWithDeviceChunks: a host chain bouncing between 2 ranks,
+// its tasks run inline, while staged device transfers post chunks. The
+// progress loop finishes an inline task's eager send in the same turn; that
+// poll must also pass device chunks to the device pump (a review found it
+// did not, and the job failed on an "unknown operation id").
+func TestInlineChainWithDeviceChunks(t *testing.T) {
+	const steps = 1000
+	for rep := 0; rep < 3; rep++ {
+		errs := spmd(t, inproc.Config{Ranks: 2, Seed: int64(rep)}, []dagmpi.Option{dagmpi.WithWorkers(2), dagmpi.WithInline(time.Hour)}, func(rt *dagmpi.Runtime) error {
+			dev := cudaaware.NewHostDevice(cudaaware.HostOptions{CopyDelay: 20 * time.Microsecond})
+			pool, err := rt.AddDevice(cudaaware.DagmpiDevice(dev), dagmpi.DeviceOptions{ChunkBytes: 64, Depth: 2, Path: dagmpi.DeviceStaged})
+			if err != nil {
+				return err
+			}
+			for i := 0; i < 8; i++ {
+				var init []float64
+				if rt.Rank() == 0 {
+					init = make([]float64, 4096)
+				}
+				d, err := dagmpi.NewDeviceData(pool, 4096, 0, init)
+				if err != nil {
+					return err
+				}
+				if err := rt.Submit(func(*dagmpi.Task) error { return nil }, d.Read(), dagmpi.OnRank(1), dagmpi.OnDevice(pool)); err != nil {
+					return err
+				}
+			}
+			x, err := newF64(rt, 1, 0, 0)
+			if err != nil {
+				return err
+			}
+			for i := 0; i < steps; i++ {
+				err := rt.Submit(func(tk *dagmpi.Task) error { x.Buf(tk)[0]++; return nil }, x.ReadWrite(), dagmpi.OnRank(i%2))
+				if err != nil {
+					return err
+				}
+			}
+			got, err := x.Fetch(0)
+			if err != nil {
+				return err
+			}
+			if err := rt.Wait(); err != nil {
+				return err
+			}
+			if rt.Rank() == 0 && got[0] != steps {
+				return fmt.Errorf("chain value %v, want %d", got[0], steps)
+			}
+			return nil
+		})
+		noErrors(t, errs)
+	}
+}

@@ -88,7 +88,9 @@ func (rt *Runtime) progress() {
 		rt.mu.Unlock()
 
 		worked := len(batch) > 0
-		if err := p.take(batch); err != nil {
+		err := p.take(batch)
+		clear(batch) // freed operations are not cleared (freeOpLocked): hold none
+		if err != nil {
 			rt.failTransport(err)
 			return
 		}
@@ -103,24 +105,14 @@ func (rt *Runtime) progress() {
 			}
 		}
 		if p.out > 0 {
+			// Spinning, and no worker needs this thread: poll inside the
+			// transport until something completes, attn is set, or the
+			// slice ends.
+			spin := rt.spinner != nil && hot && rt.readyHint.Load() == 0
 			var err error
-			if rt.spinner != nil && hot && rt.readyHint.Load() == 0 {
-				// Spinning, and no worker needs this thread: poll inside
-				// the transport until something completes, attn is set,
-				// or the slice ends.
-				done, err = rt.spinner.Spin(done[:0], spinSlice, &rt.attn)
-			} else {
-				done, err = rt.tr.Progress(done[:0])
-			}
-			if err != nil {
+			if done, err = p.poll(done, spin, &worked); err != nil {
 				rt.failTransport(err)
 				return
-			}
-			if rt.devBusy() {
-				if done, err = p.devPoll(done, &worked); err != nil { // device.go: chunks of device transfers
-					rt.failTransport(err)
-					return
-				}
 			}
 			for len(done) > 0 {
 				if err := p.complete(done); err != nil {
@@ -140,7 +132,7 @@ func (rt *Runtime) progress() {
 				// lengthen the work between this rank's send and its
 				// next poll, when the reply may already be there.
 				p.sentInline = false
-				if done, err = rt.tr.Progress(done[:0]); err != nil {
+				if done, err = p.poll(done, false, &worked); err != nil {
 					rt.failTransport(err)
 					return
 				}
@@ -286,6 +278,22 @@ const (
 // mpirun, is how the submitter and the workers get the thread).
 const spinSlice = 5 * time.Microsecond
 
+// poll asks the Transport what completed (Spin if spin, else Progress),
+// and the device pump which chunks of device transfers did.
+func (p *pump) poll(done []Completion, spin bool, worked *bool) ([]Completion, error) {
+	rt := p.rt
+	var err error
+	if spin {
+		done, err = rt.spinner.Spin(done[:0], spinSlice, &rt.attn)
+	} else {
+		done, err = rt.tr.Progress(done[:0])
+	}
+	if err == nil && rt.devBusy() {
+		done, err = p.devPoll(done, worked) // device.go: chunks of device transfers
+	}
+	return done, err
+}
+
 func stopTimer(t *time.Timer) {
 	if !t.Stop() {
 		select {
@@ -360,7 +368,10 @@ func (p *pump) trySend(o *op) error {
 		for i := 0; i < len(p.blocked); i++ {
 			b := p.blocked[i]
 			if b.pseq < p.sendLow[b.peer]+p.rt.tags {
-				p.blocked = append(p.blocked[:i], p.blocked[i+1:]...)
+				n := len(p.blocked) - 1
+				copy(p.blocked[i:], p.blocked[i+1:])
+				p.blocked[n] = nil
+				p.blocked = p.blocked[:n]
 				if err := p.postSend(b); err != nil {
 					return err
 				}
@@ -453,14 +464,13 @@ func (p *pump) complete(done []Completion) error {
 		t1 = time.Now()
 	}
 	var (
-		firstErr                 error
-		nrecv, nlent, brecv      int64
-		nsend, bsend, nfwd, bfwd int64
-		npath, bpath             [MaxPaths]int64
+		firstErr error
+		n        tally
 	)
 	ops := p.ops[:0]
 	for i, c := range done {
 		if c.ID >= uint64(len(p.table)) || p.table[c.ID].o == nil {
+			n.add(rt)
 			p.keepLoans(ops, done[i:])
 			return &failure{msg: fmt.Sprintf("dagmpi: rank %d: transport reported unknown operation id %d", rt.me, c.ID), kind: ErrTransport}
 		}
@@ -480,7 +490,7 @@ func (p *pump) complete(done []Completion) error {
 				if c.Err == nil && len(c.Buf) == want {
 					o.rep.buf, o.rep.loan = c.Buf, c.Loaned
 					if c.Loaned {
-						nlent++
+						n.lent++
 					}
 				} else if c.Loaned {
 					rt.lender.Return(c.Buf)
@@ -490,23 +500,22 @@ func (p *pump) complete(done []Completion) error {
 				firstErr = &failure{msg: fmt.Sprintf("dagmpi: rank %d: transport completed the receive of data %d from rank %d (%d bytes) with a %d-byte buffer",
 					rt.me, o.rep.h.id, o.peer, want, len(c.Buf)), kind: ErrTransport}
 			}
-			nrecv++
-			brecv += int64(c.Bytes)
+			n.recvs++
+			n.bytesRecv += int64(c.Bytes)
 		} else {
-			nsend++
-			bsend += int64(want)
+			n.sends++
+			n.bytesSent += int64(want)
 			path := int(c.Path)
 			if o.fwd {
-				nfwd++
-				bfwd += int64(want)
+				path = MaxPaths
 			} else if path >= len(rt.stats.names) {
+				n.add(rt)
 				p.keepLoans(ops, done[i+1:])
 				return &failure{msg: fmt.Sprintf("dagmpi: rank %d: transport reported path %d for the send of data %d to rank %d, but names %d paths",
 					rt.me, c.Path, o.rep.h.id, o.peer, len(rt.stats.names)), kind: ErrTransport}
-			} else {
-				npath[path]++
-				bpath[path] += int64(want)
 			}
+			n.paths[path].sends++
+			n.paths[path].bytes += int64(want)
 		}
 		if firstErr == nil && (c.Err != nil || (o.kind == opRecv && c.Bytes != want)) {
 			dir, prep := "receive", "from"
@@ -534,24 +543,12 @@ func (p *pump) complete(done []Completion) error {
 		rt.stats.comm.Add(int64(time.Since(p.commT0)))
 	}
 	if firstErr != nil {
+		n.add(rt)
 		p.keepLoans(ops, nil)
 		return firstErr
 	}
 	rt.mu.Lock()
-	st := &rt.stats
-	st.recvs += nrecv
-	st.recvsLent += nlent
-	st.bytesRecv += brecv
-	if nsend > 0 {
-		st.sends += nsend
-		st.bytesSent += bsend
-		for i := range st.names {
-			st.paths[i].sends += npath[i]
-			st.paths[i].bytes += bpath[i]
-		}
-		st.paths[MaxPaths].sends += nfwd
-		st.paths[MaxPaths].bytes += bfwd
-	}
+	n.addLocked(&rt.stats)
 	rt.inPump = true // what completes here needs no kick: this goroutine looks at rt.xfer next
 	// Sends first: a task that a send's completion makes ready (it
 	// overwrites the data sent) goes to a worker. Only arrivals make tasks
@@ -610,6 +607,34 @@ func (p *pump) complete(done []Completion) error {
 		rt.failTransport(err) // first: the caller's failLocked is then a no-op
 	}
 	return err
+}
+
+// tally is what one complete call adds to the counters, gathered before it
+// takes the lock and added under it (the counters are guarded by rt.mu).
+type tally struct {
+	recvs, lent, bytesRecv, sends, bytesSent int64
+	paths                                    [MaxPaths + 1]pathCounter
+}
+
+func (n *tally) addLocked(st *counters) {
+	st.recvs += n.recvs
+	st.recvsLent += n.lent
+	st.bytesRecv += n.bytesRecv
+	if n.sends > 0 {
+		st.sends += n.sends
+		st.bytesSent += n.bytesSent
+		for i := range st.paths {
+			st.paths[i].sends += n.paths[i].sends
+			st.paths[i].bytes += n.paths[i].bytes
+		}
+	}
+}
+
+// add is addLocked for complete's early returns, which do not hold rt.mu.
+func (n *tally) add(rt *Runtime) {
+	rt.mu.Lock()
+	n.addLocked(&rt.stats)
+	rt.mu.Unlock()
 }
 
 // keepLoans is for complete stopping early on an error: it registers the

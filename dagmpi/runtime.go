@@ -540,7 +540,9 @@ func (rt *Runtime) completeLocked(o *op) {
 	clear(o.succ)
 	o.succ = o.succ[:0]
 	if o.kind == opTask {
-		rt.stats.tasks++
+		if o.dev == nil {
+			rt.stats.tasks++ // a device task was counted when its body returned (devEnqueuedLocked)
+		}
 		for i := range o.acc {
 			rt.untrackLocked(o.acc[i].rep, o)
 		}
