@@ -1,8 +1,9 @@
 // Package p2p is the dagmpi.Transport over MPI nonblocking point-to-point
-// calls: Isend and Irecv on a communicator of its own, completed with
-// Testsome. It is also a dagmpi.Spinner (while the runtime spins it polls
-// inside MPI, with mpi.TestsomeFor) and a dagmpi.Controller (Allreduce for
-// the consistency check, MPI_Abort to end the job).
+// calls: Isend and Irecv on a communicator of its own, kept in an
+// mpi.RequestSet and completed with its TestsomeFor. It is also a
+// dagmpi.Spinner (while the runtime spins it polls inside MPI for a few
+// microseconds per call) and a dagmpi.Controller (Allreduce for the
+// consistency check, MPI_Abort to end the job).
 //
 // # Threads
 //
@@ -207,8 +208,8 @@ func (t *Transport) Progress(out []dagmpi.Completion) ([]dagmpi.Completion, erro
 	return t.poll("Progress", out, 0, nil)
 }
 
-// Spin implements dagmpi.Spinner with mpi.TestsomeFor: it polls inside MPI
-// for up to d while nothing completes and attn is zero.
+// Spin implements dagmpi.Spinner with mpi.RequestSet.TestsomeFor: it polls
+// inside MPI for up to d while nothing completes and attn is zero.
 func (t *Transport) Spin(out []dagmpi.Completion, d time.Duration, attn *atomic.Uint32) ([]dagmpi.Completion, error) {
 	return t.poll("Spin", out, d, attn)
 }
