@@ -232,17 +232,25 @@ func symNorm2(uplo blas.Uplo, n int, a []float64) float64 {
 	var s float64
 	for j := 0; j < n; j++ {
 		for i := 0; i < n; i++ {
-			w := 2.0
-			switch {
-			case i == j:
-				w = 1
-			case (uplo == blas.Lower) != (i > j):
-				continue
+			if w := symWeight(uplo, i, j); w != 0 {
+				s += w * a[i+j*n] * a[i+j*n]
 			}
-			s += w * a[i+j*n] * a[i+j*n]
 		}
 	}
 	return s
+}
+
+// symWeight is how often entry (i, j) of the uplo triangle stands in the
+// whole symmetric matrix: 1 on the diagonal, 2 off it, 0 for an entry of
+// the other triangle (not stored).
+func symWeight(uplo blas.Uplo, i, j int) float64 {
+	switch {
+	case i == j:
+		return 1
+	case (uplo == blas.Lower) != (i > j):
+		return 0
+	}
+	return 2
 }
 
 // factor generates the matrix on dist, times Potrf on it and returns the
@@ -386,11 +394,8 @@ func residual(e *lademo.Env, uplo blas.Uplo, f *blockcyclic.Matrix, gen func(i, 
 				for c := 0; c < cols; c++ {
 					for x := 0; x < rows; x++ {
 						gi, gj := i0+x, j0+c
-						w := 2.0
-						switch {
-						case gi == gj:
-							w = 1
-						case (uplo == blas.Lower) != (gi > gj):
+						w := symWeight(uplo, gi, gj)
+						if w == 0 {
 							continue
 						}
 						v := b[x+c*rows]
